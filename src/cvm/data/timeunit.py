@@ -1,0 +1,106 @@
+"""Time units and their exact conversions, defined in one place.
+
+CVM measures durations (recency, customer age ``T``) in a :class:`TimeUnit` and groups
+purchases into calendar periods of a unit. Two facts hold for every unit:
+
+* ``unit.days`` is the exact length in days used to turn a day count into a duration:
+  day 1, week 7; month, quarter and year use the mean Gregorian year of 365.2425 days
+  (month = 365.2425 / 12 = 30.436875 days, quarter = 91.310625 days). No other factor
+  (30 days, 4.345 weeks) appears anywhere else in CVM.
+* ``unit.truncate(date)`` is the start of the calendar period that contains ``date``:
+  the day itself, the Monday of its ISO week, the first of its month, quarter or year.
+
+>>> TimeUnit("week").days
+7.0
+>>> TimeUnit.parse("months") is TimeUnit.MONTH
+True
+>>> TimeUnit.MONTH.days * 12 == TimeUnit.YEAR.days
+True
+>>> TimeUnit.QUARTER.from_days(365.2425)
+4.0
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ibis.expr.types as ir
+
+GREGORIAN_YEAR_DAYS = 365.2425
+"""Mean length of the Gregorian calendar year in days (400-year cycle)."""
+
+_DAYS = {
+    "day": 1.0,
+    "week": 7.0,
+    "month": GREGORIAN_YEAR_DAYS / 12,
+    "quarter": GREGORIAN_YEAR_DAYS / 4,
+    "year": GREGORIAN_YEAR_DAYS,
+}
+_TRUNCATE_CODE = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+_ALIASES = {
+    "d": "day", "days": "day", "daily": "day", "日": "day", "天": "day",
+    "w": "week", "weeks": "week", "weekly": "week", "周": "week",
+    "m": "month", "months": "month", "monthly": "month", "月": "month",
+    "q": "quarter", "quarters": "quarter", "quarterly": "quarter", "季": "quarter", "季度": "quarter",
+    "y": "year", "years": "year", "yearly": "year", "annual": "year", "年": "year",
+}
+
+
+class TimeUnit(StrEnum):
+    """A unit of time: ``day``, ``week``, ``month``, ``quarter`` or ``year``."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+    @classmethod
+    def parse(cls, value: "TimeUnit | str") -> "TimeUnit":
+        """Accept a unit, its name, a plural, an adjective or its Chinese name.
+
+        >>> TimeUnit.parse("季度")
+        <TimeUnit.QUARTER: 'quarter'>
+        """
+        if isinstance(value, TimeUnit):
+            return value
+        key = str(value).strip().lower()
+        key = _ALIASES.get(key, key)
+        try:
+            return cls(key)
+        except ValueError:
+            from cvm.errors import ConfigError
+
+            names = ", ".join(u.value for u in cls)
+            raise ConfigError(
+                f"unknown time unit {value!r}", hint=f"use one of: {names}"
+            ) from None
+
+    @property
+    def days(self) -> float:
+        """Exact length of one unit in days (see the module docstring)."""
+        return _DAYS[self.value]
+
+    def from_days(self, n_days: float) -> float:
+        """Convert a number of days into this unit.
+
+        >>> TimeUnit.WEEK.from_days(14)
+        2.0
+        """
+        return n_days / self.days
+
+    def to_days(self, n_units: float) -> float:
+        """Convert a number of units into days.
+
+        >>> TimeUnit.YEAR.to_days(2)
+        730.485
+        """
+        return n_units * self.days
+
+    def truncate(self, date: "ir.DateValue") -> "ir.DateValue":
+        """Ibis expression for the first day of the calendar period that holds ``date``."""
+        if self is TimeUnit.DAY:
+            return date
+        return date.truncate(_TRUNCATE_CODE[self.value])

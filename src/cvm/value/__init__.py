@@ -1,0 +1,1 @@
+"""Business layer: margins, CLV, equity, tiers, lifecycle, strategies. Arrives with issue 4."""
