@@ -1,0 +1,109 @@
+"""Connections to the engines CVM runs on: DuckDB (embedded, default), PostgreSQL and Spark.
+
+Every table in CVM is an Ibis expression bound to one of these backends; the same summary
+expression runs unchanged on each.
+
+>>> con = duckdb_connection()
+>>> con.name
+'duckdb'
+>>> connect("duckdb://").name
+'duckdb'
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import ibis
+
+from cvm.errors import BackendError, ConfigError
+
+log = logging.getLogger(__name__)
+
+BaseBackend = Any  # ibis.backends.BaseBackend; kept loose for typing across Ibis versions
+
+
+def duckdb_connection(
+    path: str | None = None, *, threads: int | None = None, memory_limit: str | None = None
+) -> BaseBackend:
+    """An embedded DuckDB connection (in memory unless ``path`` names a database file).
+
+    ``memory_limit`` (for example ``"2GB"``) makes DuckDB spill to disk rather than grow.
+    """
+    config: dict[str, Any] = {}
+    if threads:
+        config["threads"] = threads
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    try:
+        return ibis.duckdb.connect(path or ":memory:", **config)
+    except Exception as exc:  # duckdb raises its own IOException etc.
+        raise BackendError(f"cannot open DuckDB database {path or ':memory:'}: {exc}") from exc
+
+
+def postgres_connection(url: str) -> BaseBackend:
+    """A PostgreSQL connection from a URL such as ``postgresql://user@host:5432/db``."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError as exc:
+        raise BackendError(
+            "PostgreSQL support is not installed",
+            hint="install it with: pip install 'cvm[postgres]'",
+        ) from exc
+    url = url.replace("postgresql+psycopg://", "postgres://").replace("postgresql://", "postgres://")
+    try:
+        return ibis.connect(url)
+    except Exception as exc:
+        raise BackendError(f"cannot connect to PostgreSQL at {_redact(url)}: {exc}") from exc
+
+
+def spark_connection(session: Any = None) -> BaseBackend:
+    """A Spark connection; with no ``session``, a local-mode session is started (needs Java 17+)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise BackendError(
+            "Spark support is not installed", hint="install it with: pip install 'cvm[spark]'"
+        ) from exc
+    if session is None:
+        try:
+            session = (
+                SparkSession.builder.master("local[2]")
+                .appName("cvm")
+                .config("spark.sql.session.timeZone", "UTC")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.ui.enabled", "false")
+                .config("spark.driver.memory", "2g")
+                .getOrCreate()
+            )
+        except Exception as exc:
+            raise BackendError(f"cannot start a local Spark session: {exc}",
+                               hint="Spark needs Java 17 or newer on PATH") from exc
+    return ibis.pyspark.connect(session)
+
+
+def connect(url: str) -> BaseBackend:
+    """A backend from a URL: ``duckdb://[file]``, ``postgresql://…`` or ``spark://local``."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme == "duckdb":
+        return duckdb_connection(url.split("://", 1)[1] or None)
+    if scheme in {"postgres", "postgresql", "postgresql+psycopg"}:
+        return postgres_connection(url)
+    if scheme == "spark":
+        return spark_connection()
+    raise ConfigError(
+        f"unsupported connection URL {_redact(url)!r}",
+        hint="use duckdb://FILE, postgresql://USER@HOST:PORT/DB or spark://local",
+    )
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a URL before it reaches a message."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        if ":" in creds:
+            creds = creds.split(":", 1)[0] + ":***"
+        return f"{scheme}://{creds}@{host}"
+    return url
