@@ -1,0 +1,140 @@
+"""Write tables to Parquet, CSV or Excel, atomically.
+
+A result file either appears whole or not at all: CVM writes to a temporary file beside
+the target and renames it into place only when writing succeeded.
+
+>>> import ibis, tempfile, pathlib
+>>> t = ibis.memtable({"customer_id": ["a", "b"], "frequency": [1, 0]})
+>>> out = pathlib.Path(tempfile.mkdtemp()) / "summary.csv"
+>>> write_table(t, out)
+PosixPath('...summary.csv')
+>>> out.read_text().splitlines()[0]
+'customer_id,frequency'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from cvm.errors import ConfigError, InputFileError
+
+FORMATS = ("parquet", "csv", "xlsx")
+EXCEL_MAX_ROWS = 1_048_575  # one row of the sheet's 1,048,576 holds the header
+
+
+def format_of(path: str | Path) -> str:
+    """The output format named by a file's extension.
+
+    >>> format_of("out/summary.PARQUET")
+    'parquet'
+    """
+    suffix = Path(path).suffix.lower().lstrip(".")
+    aliases = {"pq": "parquet", "xls": "xlsx"}
+    fmt = aliases.get(suffix, suffix)
+    if fmt not in FORMATS:
+        raise ConfigError(
+            f"cannot write {Path(path).name!r}: unknown output format {suffix or '(none)'!r}",
+            hint="end the output file name in .parquet, .csv or .xlsx",
+        )
+    if suffix == "xls":
+        raise ConfigError("CVM writes .xlsx, not the old .xls format", hint="name the file .xlsx")
+    return fmt
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; move it onto ``target`` only on success."""
+    target = Path(target)
+    if target.exists() and target.is_dir():
+        raise InputFileError(f"{target} is a folder, not a file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_table(table: Any, path: str | Path, *, sheet_name: str = "data") -> Path:
+    """Write an Ibis table (or pandas DataFrame / pyarrow Table) to ``path``.
+
+    The format follows the extension. Parquet and CSV stream from the engine in batches, so
+    a large result is never held whole in memory; Excel needs the table in memory and is
+    refused above Excel's row limit.
+    """
+    path = Path(path)
+    fmt = format_of(path)
+    with atomic_path(path) as tmp:
+        if fmt == "xlsx":
+            _write_xlsx(table, tmp, sheet_name=sheet_name, target=path)
+        else:
+            _write_stream(table, tmp, fmt)
+    return path
+
+
+def _record_batches(table: Any):
+    """A pyarrow RecordBatchReader for an Ibis table, DataFrame or Arrow table."""
+    import pyarrow as pa
+
+    if isinstance(table, pa.Table):
+        return table.to_reader()
+    if hasattr(table, "to_pyarrow_batches"):
+        return table.to_pyarrow_batches()
+    return pa.Table.from_pandas(table, preserve_index=False).to_reader()
+
+
+def _write_stream(table: Any, tmp: Path, fmt: str) -> None:
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    reader = _record_batches(table)
+    if fmt == "parquet":
+        with pq.ParquetWriter(tmp, reader.schema) as writer:
+            for batch in reader:
+                writer.write_batch(batch)
+    else:
+        options = pacsv.WriteOptions(quoting_style="needed")
+        with pacsv.CSVWriter(tmp, reader.schema, write_options=options) as writer:
+            for batch in reader:
+                writer.write_batch(batch)
+
+
+def _write_xlsx(table: Any, tmp: Path, *, sheet_name: str, target: Path) -> None:
+    import pandas as pd
+
+    if hasattr(table, "count") and hasattr(table, "to_pandas"):
+        n = int(table.count().execute())
+        if n > EXCEL_MAX_ROWS:
+            raise ConfigError(
+                f"cannot write {target.name}: {n:,} rows exceed Excel's limit of {EXCEL_MAX_ROWS:,}",
+                hint="write .parquet or .csv instead",
+            )
+        frame = table.to_pandas()
+    elif isinstance(table, pd.DataFrame):
+        frame = table
+    else:
+        frame = table.to_pandas()
+    if len(frame) > EXCEL_MAX_ROWS:
+        raise ConfigError(
+            f"cannot write {target.name}: {len(frame):,} rows exceed Excel's limit of {EXCEL_MAX_ROWS:,}",
+            hint="write .parquet or .csv instead",
+        )
+    write_excel_sheets({sheet_name: frame}, tmp)
+
+
+def write_excel_sheets(sheets: dict[str, Any], path: Path) -> None:
+    """Write several DataFrames as sheets of one .xlsx file (no atomicity: callers wrap it)."""
+    import pandas as pd
+
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
