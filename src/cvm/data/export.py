@@ -102,7 +102,7 @@ def _write_stream(table: Any, tmp: Path, fmt: str) -> None:
             for batch in reader:
                 writer.write_batch(batch)
     else:
-        options = pacsv.WriteOptions(quoting_style="needed")
+        options = pacsv.WriteOptions(quoting_style="needed", quoting_header="needed")
         with pacsv.CSVWriter(tmp, reader.schema, write_options=options) as writer:
             for batch in reader:
                 writer.write_batch(batch)
