@@ -93,7 +93,7 @@ def _record_batches(table: Any):
 
 
 def _write_stream(table: Any, tmp: Path, fmt: str) -> None:
-    import pyarrow.csv as pacsv
+    import duckdb
     import pyarrow.parquet as pq
 
     reader = _record_batches(table)
@@ -101,11 +101,16 @@ def _write_stream(table: Any, tmp: Path, fmt: str) -> None:
         with pq.ParquetWriter(tmp, reader.schema) as writer:
             for batch in reader:
                 writer.write_batch(batch)
-    else:
-        options = pacsv.WriteOptions(quoting_style="needed", quoting_header="needed")
-        with pacsv.CSVWriter(tmp, reader.schema, write_options=options) as writer:
-            for batch in reader:
-                writer.write_batch(batch)
+        return
+    # DuckDB streams the Arrow batches into a plainly quoted CSV (quotes only where needed).
+    con = duckdb.connect()
+    try:
+        con.register("cvm_export_batches", reader)
+        con.execute(
+            "COPY (SELECT * FROM cvm_export_batches) TO ? (FORMAT csv, HEADER true)", [str(tmp)]
+        )
+    finally:
+        con.close()
 
 
 def _write_xlsx(table: Any, tmp: Path, *, sheet_name: str, target: Path) -> None:
