@@ -1,0 +1,146 @@
+"""Generate the reference pages in ``docs/`` from the code, so they cannot drift.
+
+``docs/cli.md`` is the ``--help`` of every command; ``docs/data-model.md`` is
+:mod:`cvm.data.schema`. Regenerate both with ``python -m cvm.cli.docgen``; a test fails
+when the checked-in pages differ from what this module produces.
+
+>>> "cvm summary" in cli_reference()
+True
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HELP_WIDTH = 100
+
+
+def _commands() -> list[tuple[str, object]]:
+    import typer
+
+    from cvm.cli.main import app
+
+    root = typer.main.get_command(app)
+    found: list[tuple[str, object]] = []
+
+    def walk(cmd: object, path: list[str]) -> None:
+        found.append((" ".join(path), cmd))
+        if hasattr(cmd, "list_commands"):
+            ctx = typer.Context(cmd)
+            for name in cmd.list_commands(ctx):
+                walk(cmd.get_command(ctx, name), [*path, name])
+
+    walk(root, ["cvm"])
+    return found
+
+
+def command_help(path: str) -> str:
+    """The ``--help`` text of one command, at a fixed width, as the terminal shows it."""
+    from typer.testing import CliRunner
+
+    from cvm.cli.main import app
+
+    args = path.split()[1:] + ["--help"]
+    result = CliRunner().invoke(
+        app, args, prog_name="cvm", terminal_width=HELP_WIDTH,
+        env={"COLUMNS": str(HELP_WIDTH), "NO_COLOR": "1", "TERM": "dumb"},
+    )
+    if result.exit_code != 0:
+        raise RuntimeError(f"`{path} --help` failed: {result.output}")
+    return result.output.rstrip() + "\n"
+
+
+def cli_reference() -> str:
+    """Markdown for ``docs/cli.md``."""
+    parts = [
+        "# CLI reference\n",
+        "Generated from `--help` by `python -m cvm.cli.docgen`; do not edit by hand.\n",
+        "Exit codes: 0 success; 1 internal error; 2 wrong option, mapping or setting; "
+        "3 the data broke validation rules; 4 a file is missing, unreadable or in the way; "
+        "5 a database or engine is unavailable. `--debug` shows the traceback of any error.\n",
+    ]
+    for path, _ in _commands():
+        parts.append(f"## `{path}`\n\n```text\n{command_help(path)}```\n")
+    return "\n".join(parts)
+
+
+def data_model_reference() -> str:
+    """Markdown for ``docs/data-model.md``."""
+    from cvm.data.schema import TABLES
+
+    lines = [
+        "# Data model / 数据模型",
+        "",
+        "Generated from `cvm.data.schema` by `python -m cvm.cli.docgen`; do not edit by hand.",
+        "",
+        "CVM reads up to five tables. Only `transactions` is needed for the summaries; the others",
+        "feed margins, acquisition value, referrals and satisfaction. Map your own headers with a",
+        "YAML file (`--mapping`) or `--column CVM_COLUMN=YOUR_HEADER`; common English and Chinese",
+        "headers are detected automatically (the aliases below) and shown for you to confirm.",
+        "",
+        "CVM 最多读取五张表。汇总只需要 `transactions`（交易）表，其余表用于毛利、获客价值、推荐和满意度分析。",
+        "可用 YAML 映射文件（`--mapping`）或 `--column CVM列名=你的列名` 指定列映射；常见的中英文表头会被自动识别（见下表别名），并显示出来供你确认。",
+        "",
+        "Types: `string` text; `date` a calendar date; `float64` a number; `int64` a whole number;",
+        "`boolean` yes/no. 类型：`string` 文本；`date` 日期；`float64` 数值；`int64` 整数；`boolean` 是/否。",
+        "",
+        "A mapping file covers one or more tables:",
+        "",
+        "```yaml",
+        "transactions:",
+        "  customer_id: 客户编号",
+        "  date: 下单时间",
+        "  amount: 实付金额",
+        "customers:",
+        "  customer_id: 会员号",
+        "```",
+        "",
+    ]
+    for spec in TABLES.values():
+        lines += [
+            f"## `{spec.name}`: {spec.en} / {spec.zh}",
+            "",
+            spec.description_en,
+            "",
+            spec.description_zh,
+            "",
+            "| column | type | required | English | 中文 | meaning | 说明 | detected headers |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for c in spec.columns:
+            aliases = ", ".join(f"`{a}`" for a in c.aliases[:8])
+            if len(c.aliases) > 8:
+                aliases += f" (+{len(c.aliases) - 8})"
+            req = "yes / 是" if c.required else "no / 否"
+            lines.append(
+                f"| `{c.name}` | `{c.dtype}` | {req} | {c.en} | {c.zh} | {c.description_en} | "
+                f"{c.description_zh} | {aliases} |"
+            )
+        if spec.custom_attributes:
+            lines += ["", "Columns that map to none of these are kept as custom attributes. / "
+                      "未映射的列作为自定义属性保留。"]
+        for note in spec.notes:
+            lines += ["", note]
+        lines.append("")
+    return "\n".join(lines)
+
+
+PAGES = {"cli.md": cli_reference, "data-model.md": data_model_reference}
+
+
+def write_docs(docs_dir: Path) -> list[Path]:
+    """Regenerate every generated page into ``docs_dir``."""
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, make in PAGES.items():
+        path = docs_dir / name
+        path.write_text(make(), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":  # pragma: no cover
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[3] / "docs"
+    for p in write_docs(target):
+        print(f"wrote {p}")

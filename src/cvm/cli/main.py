@@ -1,0 +1,520 @@
+"""The ``cvm`` command line: a thin layer over :mod:`cvm.service`.
+
+Exit codes: 0 success; 1 internal error; 2 wrong option, mapping or setting; 3 the data
+broke validation rules; 4 a file is missing, unreadable or in the way; 5 a database or
+engine is unavailable. ``--debug`` shows the traceback of any error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cvm import __version__
+from cvm.errors import CVMError, ConfigError
+from cvm.labels import label
+
+app = typer.Typer(
+    name="cvm",
+    help="CVM: customer value management. Validate and summarise customer transaction data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+datasets_app = typer.Typer(help="List and export the bundled and generated sample datasets.",
+                           no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+class _State:
+    debug: bool = False
+    lang: str = "en"
+
+
+STATE = _State()
+
+
+class Lang(str, Enum):
+    en = "en"
+    zh = "zh"
+
+
+class Policy(str, Enum):
+    strict = "strict"
+    quarantine = "quarantine"
+
+
+class Returns(str, Enum):
+    auto = "auto"
+    net_order = "net-order"
+    net_day = "net-day"
+    keep = "keep"
+    reject = "reject"
+
+
+class Duplicates(str, Enum):
+    keep = "keep"
+    reject = "reject"
+
+
+class Kind(str, Enum):
+    btyd = "btyd"
+    holdout = "holdout"
+    panel = "panel"
+    rfm = "rfm"
+    cohort = "cohort"
+
+
+class Unit(str, Enum):
+    day = "day"
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
+class CountBy(str, Enum):
+    day = "day"
+    order = "order"
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+    xlsx = "xlsx"
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"cvm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of labels: en or zh.")] = Lang.en,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """CVM: customer value management. Validate and summarise customer transaction data."""
+    STATE.debug = debug
+    STATE.lang = lang.value
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+# --- shared options --------------------------------------------------------------------------
+
+TableOpt = Annotated[str, typer.Option("--table", help="Which CVM table the file holds: transactions, customers, marketing_costs, referrals or surveys.")]
+MappingOpt = Annotated[Path | None, typer.Option("--mapping", help="YAML file mapping your headers to CVM columns.", exists=False)]
+ColumnOpt = Annotated[list[str] | None, typer.Option("--column", "-c", help="Map one column: CVM_COLUMN=YOUR_HEADER (repeatable), e.g. -c customer_id=客户编号.")]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Excel sheet to read: name or 1-based number (default: the first).")]
+SourceTableOpt = Annotated[str | None, typer.Option("--source-table", help="Table to read when the input is a DuckDB file or a postgresql:// URL.")]
+QueryOpt = Annotated[str | None, typer.Option("--query", help="SQL query to read when the input is a postgresql:// URL.")]
+DayFirstOpt = Annotated[bool | None, typer.Option("--dayfirst/--monthfirst", help="Read 03/05/2024 as 3 May (--dayfirst) or 5 March (--monthfirst). Default: inferred from the data; ambiguous data is an error.", show_default=False)]
+PolicyOpt = Annotated[Policy, typer.Option("--policy", help="strict: reject the file on any error and write nothing. quarantine: load the valid rows and write the bad ones, with reasons, to a quarantine file.")]
+ReturnsOpt = Annotated[Returns, typer.Option("--returns", help="Negative amounts (returns): net against their order (net-order) or day (net-day), keep as rows, or reject. auto = net-order when orders have ids, else net-day.")]
+DuplicatesOpt = Annotated[Duplicates, typer.Option("--duplicates", help="Exact duplicate rows: keep them (reported as a warning) or reject them as errors.")]
+CurrencyOpt = Annotated[str | None, typer.Option("--currency", help="The one currency to accept (e.g. CNY); rows in others are errors. Default: the file's dominant currency.")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", metavar="DATE", help="Dates after this day are errors (future dates). Default: today.")]
+ReportOpt = Annotated[Path | None, typer.Option("--report", help="Where to write the validation report as JSON (default: <input>.validation.json in the current folder).")]
+QuarantineOpt = Annotated[Path | None, typer.Option("--quarantine", help="Where quarantined rows go under --policy quarantine (default: <input>.quarantine.csv in the current folder).")]
+
+
+def _parse_date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ConfigError(f"{option} {value!r} is not a date", hint="write it as YYYY-MM-DD") from None
+
+
+def _parse_columns(pairs: list[str] | None) -> dict[str, str]:
+    columns: dict[str, str] = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise ConfigError(
+                f"--column {pair!r} is not CVM_COLUMN=YOUR_HEADER",
+                hint="for example: --column customer_id=客户编号",
+            )
+        role, header = pair.split("=", 1)
+        columns[role.strip()] = header.strip()
+    return columns
+
+
+def _sheet(value: str | None) -> str | int | None:
+    if value is not None and value.isdigit():
+        return int(value) - 1
+    return value
+
+
+def _source_stem(source: str) -> str:
+    if "://" in source:
+        return "input"
+    name = Path(source).name
+    for suffix in (".gz", ".csv", ".xlsx", ".parquet", ".duckdb", ".txt", ".tsv"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    return name or "input"
+
+
+def _ingest_options(**kw: Any) -> Any:
+    from cvm.service.summarise import IngestOptions
+
+    source = kw.pop("source")
+    report = kw.pop("report")
+    quarantine = kw.pop("quarantine")
+    stem = _source_stem(source)
+    report_path = report or Path(f"{stem}.validation.json")
+    quarantine_path = quarantine or Path(f"{stem}.quarantine.csv")
+    options = IngestOptions(
+        table=kw["table"],
+        mapping=kw["mapping"],
+        columns=_parse_columns(kw["column"]),
+        sheet=_sheet(kw["sheet"]),
+        source_table=kw["source_table"],
+        query=kw["query"],
+        dayfirst=kw["dayfirst"],
+        policy=kw["policy"].value,
+        returns=kw["returns"].value,
+        duplicates=kw["duplicates"].value,
+        currency=kw["currency"],
+        as_of=_parse_date(kw["as_of"], "--as-of"),
+        quarantine_path=quarantine_path,
+    )
+    return options, report_path
+
+
+class _Steps:
+    """A Rich progress display of named steps, used as the services' ``progress`` callback."""
+
+    def __init__(self) -> None:
+        self._progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+            console=err_console, transient=True,
+        )
+        self._task: Any = None
+
+    def __enter__(self) -> "_Steps":
+        self._progress.__enter__()
+        self._task = self._progress.add_task("starting", total=None)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._progress.__exit__(*exc)
+
+    def __call__(self, step: str) -> None:
+        self._progress.update(self._task, description=step)
+        if STATE.debug:
+            err_console.log(step)
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def render_report(report: Any) -> None:
+    """Print a validation report as a Rich table."""
+    lang = STATE.lang
+    data = report.to_dict()
+    title = f"{data.get('file', '')}: {data.get('n_rows', 0):,} rows"
+    issues = data.get("issues", [])
+    if not issues:
+        console.print(f"[green]✔[/green] {title}, no problems found")
+        return
+    table = Table(title=title, show_lines=False, expand=False)
+    for name in ("severity", "rule", "column", "rows", "count", "examples", "what to do"):
+        table.add_column(name, overflow="fold")
+    for issue in issues:
+        sev = issue.get("severity", "")
+        rows = issue.get("rows") or []
+        row_text = ", ".join(str(r) for r in rows[:5]) + (" …" if len(rows) > 5 else "")
+        examples = ", ".join(repr(e) for e in (issue.get("examples") or [])[:3])
+        column = issue.get("column") or ""
+        cvm_column = issue.get("cvm_column")
+        if cvm_column and cvm_column != column:
+            column = f"{column} → {cvm_column}" if column else cvm_column
+        message = issue.get("message_zh") if lang == "zh" and issue.get("message_zh") else issue.get("message", "")
+        table.add_row(
+            f"[{_SEVERITY_STYLE.get(sev, '')}]{label('severity.' + sev, lang)}[/]",
+            label("rule." + issue.get("rule", ""), lang),
+            column,
+            row_text,
+            f"{issue.get('count', 0):,}",
+            examples,
+            message,
+        )
+    console.print(table)
+    n_err = sum(1 for i in issues if i.get("severity") == "error")
+    n_warn = sum(1 for i in issues if i.get("severity") == "warning")
+    console.print(f"{n_err} error rule(s), {n_warn} warning rule(s); "
+                  f"{data.get('n_valid', 0):,} valid rows, {data.get('n_rejected', 0):,} rejected")
+
+
+def render_mapping(result: Any) -> None:
+    mapping = getattr(result, "mapping", None)
+    describe = getattr(mapping, "describe", None)
+    if describe is None:
+        return
+    table = Table(title="column mapping (confirm, or override with --column / --mapping)")
+    for name in ("CVM column", "your header", "found by"):
+        table.add_column(name)
+    for row in describe():
+        table.add_row(*(str(x) for x in row))
+    console.print(table)
+
+
+def render_preview(table_expr: Any, title: str, limit: int = 8) -> None:
+    frame = table_expr.limit(limit).to_pyarrow().to_pylist()
+    if not frame:
+        console.print(f"{title}: no rows")
+        return
+    table = Table(title=title)
+    for name in frame[0]:
+        table.add_column(name, justify="right")
+    for row in frame:
+        table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row.values()))
+    console.print(table)
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+@app.command()
+def validate(
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help="Input: a .csv, .xlsx, .parquet or .duckdb file, or a postgresql:// URL.", show_default=False)],
+    table: TableOpt = "transactions",
+    mapping: MappingOpt = None,
+    column: ColumnOpt = None,
+    sheet: SheetOpt = None,
+    source_table: SourceTableOpt = None,
+    query: QueryOpt = None,
+    dayfirst: DayFirstOpt = None,
+    policy: PolicyOpt = Policy.strict,
+    returns: ReturnsOpt = Returns.auto,
+    duplicates: DuplicatesOpt = Duplicates.keep,
+    currency: CurrencyOpt = None,
+    as_of: AsOfOpt = None,
+    report: ReportOpt = None,
+    quarantine: QuarantineOpt = None,
+) -> None:
+    """Check an input file against the CVM data model and print what is wrong.
+
+    Writes the report as JSON. Exits with 3 when the file breaks a rule under --policy strict.
+    """
+    from cvm.service.summarise import validate_file
+
+    options, report_path = _ingest_options(**locals())
+    with _Steps() as steps:
+        try:
+            result = validate_file(source, options, report_path=report_path, progress=steps)
+        except CVMError as exc:
+            if getattr(exc, "report", None) is not None:
+                steps._progress.stop()
+                render_report(exc.report)
+                console.print(f"report written to {report_path}")
+            raise
+    render_mapping(result)
+    render_report(result.report)
+    quarantined = getattr(result.report, "quarantine_path", None)
+    if quarantined:
+        console.print(f"quarantined rows written to {quarantined}")
+    console.print(f"report written to {report_path}")
+
+
+@app.command()
+def summary(
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help="Transactions: a .csv, .xlsx, .parquet or .duckdb file, or a postgresql:// URL.", show_default=False)],
+    end: Annotated[str, typer.Option("--end", metavar="DATE", help="Observation end (YYYY-MM-DD); with --holdout-end, the end of calibration.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output file: .parquet, .csv or .xlsx.", show_default=False)],
+    kind: Annotated[Kind, typer.Option("--kind", help="btyd, holdout, panel, rfm or cohort.")] = Kind.btyd,
+    unit: Annotated[Unit, typer.Option("--unit", help="Time unit of recency and T.")] = Unit.week,
+    holdout_end: Annotated[str | None, typer.Option("--holdout-end", metavar="DATE", help="End of the holdout period: adds holdout purchases and value (calibration/holdout split).")] = None,
+    period: Annotated[Unit, typer.Option("--period", help="Calendar period of the panel and cohort tables.")] = Unit.month,
+    count_by: Annotated[CountBy, typer.Option("--count-by", help="Count purchases per day (the BTYD convention) or per order id.")] = CountBy.day,
+    mapping: MappingOpt = None,
+    column: ColumnOpt = None,
+    sheet: SheetOpt = None,
+    source_table: SourceTableOpt = None,
+    query: QueryOpt = None,
+    dayfirst: DayFirstOpt = None,
+    policy: PolicyOpt = Policy.strict,
+    returns: ReturnsOpt = Returns.auto,
+    duplicates: DuplicatesOpt = Duplicates.keep,
+    currency: CurrencyOpt = None,
+    as_of: AsOfOpt = None,
+    report: ReportOpt = None,
+    quarantine: QuarantineOpt = None,
+) -> None:
+    """Validate a transaction log and write a per-customer summary.
+
+    Example: cvm summary orders.csv --unit week --end 1997-09-30 --holdout-end 1998-06-30 -o split.parquet
+    """
+    from cvm.service.summarise import summarise_file
+
+    params = dict(locals())
+    params["table"] = "transactions"
+    for key in ("end", "output", "kind", "unit", "holdout_end", "period", "count_by"):
+        params.pop(key)
+    options, report_path = _ingest_options(**params)
+    end_date = _parse_date(end, "--end")
+    holdout_date = _parse_date(holdout_end, "--holdout-end")
+    with _Steps() as steps:
+        try:
+            result, written = summarise_file(
+                source, output, kind=kind.value, end=end_date, unit=unit.value,
+                holdout_end=holdout_date, period=period.value, count_by=count_by.value,
+                options=options, report_path=report_path, progress=steps,
+            )
+        except CVMError as exc:
+            if getattr(exc, "report", None) is not None:
+                steps._progress.stop()
+                render_report(exc.report)
+            raise
+    n_warn = len(result.report.warnings)
+    if n_warn:
+        console.print(f"[yellow]{n_warn} warning rule(s)[/yellow]: see {report_path}")
+    from cvm.data.ingest import ingest  # noqa: F401  (keeps the import error early and clear)
+    from cvm.data.export import format_of
+
+    fmt = format_of(written)
+    console.print(f"[green]✔[/green] wrote {written} ({fmt})")
+    from cvm.service.summarise import summary_table
+
+    preview = summary_table(
+        result.table, kind.value, end=end_date, unit=unit.value, holdout_end=holdout_date,
+        period=period.value, count_by=count_by.value,
+    )
+    render_preview(preview, f"{label('summary.' + kind.value, STATE.lang)} (first rows)")
+
+
+@app.command()
+def demo(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the results.")] = Path("cvm-demo"),
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the folder if it exists.")] = False,
+) -> None:
+    """Run the sample job: validate and summarise the bundled CDNOW log.
+
+    Uses the 1/10 CDNOW sample (2,357 customers) with calibration to 1997-09-30 and holdout
+    to 1998-06-30 in weeks, and writes the report and every summary to the output folder.
+    """
+    from cvm.service.summarise import run_demo
+
+    with _Steps() as steps:
+        result = run_demo(output, overwrite=overwrite, progress=steps)
+    render_report(result.report)
+    lang = STATE.lang
+    table = Table(title="CDNOW 1/10 sample: calibration to 1997-09-30, holdout to 1998-06-30 (weeks)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    h = result.headline
+    rows = [
+        (label("column.customers", lang), f"{h['customers']:,}"),
+        ("repeat purchases in calibration" if lang == "en" else "校准期重复购买次数", f"{h['calibration_repeat_purchases']:,}"),
+        ("customers with no repeat purchase" if lang == "en" else "无重复购买的客户", f"{h['customers_without_repeat']:,}"),
+        ("repeat purchases in holdout" if lang == "en" else "验证期重复购买次数", f"{h['holdout_repeat_purchases']:,}"),
+        ("holdout revenue (US$)" if lang == "en" else "验证期收入（美元）", f"{h['holdout_revenue']:,.2f}"),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"[green]✔[/green] wrote {len(result.files)} files to {result.output_dir}/")
+
+
+@datasets_app.command("list")
+def datasets_list() -> None:
+    """List the sample datasets."""
+    from cvm.datasets import list_datasets
+
+    lang = STATE.lang
+    table = Table(title="CVM sample datasets")
+    for name in ("name", "title", "tables", "source"):
+        table.add_column(name, overflow="fold")
+    for info in list_datasets():
+        title = getattr(info, "title_zh", None) if lang == "zh" else None
+        table.add_row(info.name, title or info.title, ", ".join(info.tables), info.source)
+    console.print(table)
+
+
+@datasets_app.command("export")
+def datasets_export(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Dataset name (see `cvm datasets list`).", show_default=False)],
+    directory: Annotated[Path, typer.Argument(metavar="DIRECTORY", help="Folder to write the tables into.", show_default=False)],
+    format: Annotated[ExportFormat, typer.Option("--format", help="File format of the tables.")] = ExportFormat.csv,
+    customers: Annotated[int | None, typer.Option("--customers", help="Customers to generate (generated datasets only).", min=1)] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (generated datasets only).")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing files.")] = False,
+) -> None:
+    """Write a dataset's tables as files, ready for `cvm validate` and `cvm summary`."""
+    from cvm.datasets import export
+
+    with _Steps() as steps:
+        steps(f"exporting {name}")
+        paths = export(name, directory, format=format.value, n_customers=customers, seed=seed,
+                       overwrite=overwrite)
+    for path in paths:
+        console.print(f"[green]✔[/green] {path}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``cvm`` command; returns the exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="cvm", standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except CVMError as exc:
+        if debug:
+            traceback.print_exc()
+        err_console.print(f"[bold red]error:[/bold red] {exc.message}")
+        if exc.hint:
+            err_console.print(f"[bold]what to do:[/bold] {exc.hint}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+    except typer.Abort:
+        return 130
+    except typer.TyperException as exc:  # wrong usage: unknown option, bad value …
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show(file=sys.stderr)
+        else:
+            err_console.print(f"error: {exc}")
+        return int(getattr(exc, "exit_code", 2) or 2)
+    except Exception as exc:  # anything unexpected
+        if debug:
+            traceback.print_exc()
+        err_console.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc}")
+        err_console.print("run again with --debug for the traceback, and report it as a bug")
+        return 1
+    return 0
+
+
+def run() -> None:  # pragma: no cover - console script
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

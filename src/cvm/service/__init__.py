@@ -1,0 +1,1 @@
+"""Use cases that every front end (CLI, API, web) calls: import, summarise, export."""
