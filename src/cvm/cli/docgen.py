@@ -126,7 +126,46 @@ def data_model_reference() -> str:
     return "\n".join(lines)
 
 
-PAGES = {"cli.md": cli_reference, "data-model.md": data_model_reference}
+def _module_page(module_name: str, title: str) -> str:
+    import importlib
+    import inspect
+
+    module = importlib.import_module(module_name)
+    body = inspect.cleandoc(module.__doc__ or "")
+    # drop doctest examples (prompt, continuation and expected output up to a blank line):
+    # the page is for readers; the examples run in the test suite
+    kept: list[str] = []
+    in_example = False
+    for line in body.splitlines():
+        if line.startswith(">>>"):
+            in_example = True
+        elif in_example and not line.strip():
+            in_example = False
+        if not in_example:
+            kept.append(line)
+    text = "\n".join(kept).strip()
+    return (
+        f"# {title}\n\nGenerated from the docstring of `{module_name}` by "
+        f"`python -m cvm.cli.docgen`; do not edit by hand.\n\n{text}\n"
+    )
+
+
+def validation_reference() -> str:
+    """Markdown for ``docs/validation.md``."""
+    return _module_page("cvm.data.validation", "Validation rules / 校验规则")
+
+
+def summaries_reference() -> str:
+    """Markdown for ``docs/summaries.md``."""
+    return _module_page("cvm.data.summaries", "Summaries / 汇总表")
+
+
+PAGES = {
+    "cli.md": cli_reference,
+    "data-model.md": data_model_reference,
+    "validation.md": validation_reference,
+    "summaries.md": summaries_reference,
+}
 
 
 def write_docs(docs_dir: Path) -> list[Path]:
