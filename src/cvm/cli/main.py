@@ -447,13 +447,17 @@ def datasets_list() -> None:
     from cvm.datasets import list_datasets
 
     lang = STATE.lang
-    table = Table(title="CVM sample datasets")
-    for name in ("name", "title", "tables", "source"):
-        table.add_column(name, overflow="fold")
+    table = Table(title="CVM sample datasets" if lang == "en" else "CVM 示例数据集")
+    for name in ("name", "title", "tables", "customers", "rows"):
+        table.add_column(name, overflow="fold", justify="right" if name in ("customers", "rows") else "left")
     for info in list_datasets():
-        title = getattr(info, "title_zh", None) if lang == "zh" else None
-        table.add_row(info.name, title or info.title, ", ".join(info.tables), info.source)
+        title = info.title_zh if lang == "zh" else info.title
+        rows = sum(info.rows.values())
+        table.add_row(info.name, title, ", ".join(info.tables), f"{info.customers:,}",
+                      f"{rows:,}" + (" (default size)" if info.generated else ""))
     console.print(table)
+    for info in list_datasets():
+        console.print(f"[bold]{info.name}[/bold]: {info.source}")
 
 
 @datasets_app.command("export")
