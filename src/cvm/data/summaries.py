@@ -1,0 +1,708 @@
+"""Per-customer and per-period summaries of a transaction log, written once as Ibis expressions.
+
+Every function here takes a canonical `transactions` table (columns `customer_id`, `date`,
+`amount`, optionally `order_id` and `product_cost`) and returns an **unexecuted** Ibis
+expression on the same backend, so one definition runs unchanged on DuckDB, PostgreSQL and
+Spark. Only purchases dated on or before the observation end count; later rows are ignored.
+
+Counting conventions (as in BTYD, CLVTools and lifetimes):
+
+* A *purchase* is a **purchase day**: all rows of one customer on one date are summed into one
+  purchase. With `count_by="order"` a purchase is a distinct `order_id` instead (rows without an
+  order id count as one order per customer and day); an order's date is its earliest row.
+* Durations are whole days divided by the exact length of the time unit
+  (`TimeUnit.days`: week = 7, month = 365.2425 / 12 days …). Day numbers are integers, so the
+  results are exact and the same on every engine.
+* Calendar periods start at `TimeUnit.truncate`: the Monday of an ISO week, the 1st of a month,
+  quarter or year.
+
+## BTYD summary: `btyd_summary`, `calibration_holdout`
+
+| column | type | meaning | 说明 |
+|---|---|---|---|
+| `customer_id` | string | the customer | 客户编号 |
+| `frequency` | int64 | repeat purchases: purchases up to the end minus 1 (the first purchase is not counted) | 重复购买次数（首次购买不计） |
+| `recency` | float64 | time from the first to the last purchase, in units | 首次到最后一次购买的时长（单位数） |
+| `T` | float64 | time from the first purchase to the observation end, in units (the customer's age) | 首次购买到观察期末的时长（客户年龄） |
+| `monetary_value` | float64 | mean spend of the repeat purchases (first purchase excluded); 0 when `frequency` is 0 | 重复购买的平均金额（不含首次购买）；无重复购买时为 0 |
+| `frequency_holdout` | int64 | purchases in the holdout period (calibration end, holdout end] | 验证期内的购买次数 |
+| `revenue_holdout` | float64 | total spend in the holdout period | 验证期内的总金额 |
+| `monetary_value_holdout` | float64 | mean spend per holdout purchase; 0 when there is none | 验证期内每次购买的平均金额；无购买时为 0 |
+| `duration_holdout` | float64 | length of the holdout period, in units | 验证期长度（单位数） |
+
+A customer is in the summary when the first purchase is on or before the observation
+(calibration) end. Rows are sorted by `customer_id` unless `sort=False`.
+
+## Period panel: `period_panel`
+
+| column | type | meaning | 说明 |
+|---|---|---|---|
+| `customer_id` | string | the customer | 客户编号 |
+| `period_start` | date | first day of the calendar period | 期间首日 |
+| `orders` | int64 | purchases in the period: purchase days, or distinct orders with `count_by="order"` | 期内购买次数（按购买日，或按订单） |
+| `revenue` | float64 | total amount in the period | 期内收入 |
+| `product_cost` | float64 | total product cost in the period; NULL when the log has no `product_cost` column | 期内商品成本；无成本列时为空 |
+| `marketing_cost` | float64 | relationship-marketing cost in the period; 0 without a `marketing_costs` table | 期内营销成本；未提供时为 0 |
+| `gross_margin` | float64 | `revenue - product_cost - marketing_cost`; NULL when product cost is unknown | 毛利；成本未知时为空 |
+
+A row exists for each customer and period with a purchase or a marketing cost; `dense=True`
+adds zero rows for every period from the customer's first row to the period of the
+observation end. Marketing costs dated after the observation end are ignored.
+Segment-level marketing costs (`customer_id` blank, `segment` set) are shared equally among
+the customers of that segment in the `customers` table; without a `customers` table they are
+ignored, with a warning. Rows with neither a customer nor a segment are ignored.
+
+## RFM scoring input: `rfm_scores`
+
+| column | type | meaning | 说明 |
+|---|---|---|---|
+| `customer_id` | string | the customer | 客户编号 |
+| `days_since_last_purchase` | int64 | days from the last purchase to the observation end | 距最近一次购买的天数 |
+| `n_purchases` | int64 | purchase days up to the observation end (the first one included) | 购买天数（含首次） |
+| `total_spend` | float64 | total amount up to the observation end | 累计消费金额 |
+| `recency_score` | int64 | 1-5 quintile of recency; the most recent customers get 5 | 最近度得分（1-5，越近越高） |
+| `frequency_score` | int64 | 1-5 quintile of `n_purchases` | 频率得分（1-5） |
+| `monetary_score` | int64 | 1-5 quintile of `total_spend` | 金额得分（1-5） |
+| `rfm_score` | int64 | the three scores as one number, e.g. 545 | 三项得分组合，如 545 |
+
+Quintiles are SQL `NTILE(5)` over a total order: the value, then `customer_id` (so ties are
+broken deterministically; where the customers are not all in one quintile the first groups
+get the extra customer). String order is the engine's collation: byte order on DuckDB and
+Spark, the database collation on PostgreSQL (use a `C` collation for identical results).
+
+## Cohort table: `cohort_table`
+
+| column | type | meaning | 说明 |
+|---|---|---|---|
+| `cohort` | date | start of the period of acquisition: the first purchase, or `customers.acquisition_date` when given | 获客所在期间 |
+| `period_start` | date | first day of the calendar period of activity | 活跃期间首日 |
+| `period_index` | int64 | calendar periods since the cohort period (0 = the acquisition period) | 距获客期的期数 |
+| `active_customers` | int64 | customers of the cohort who bought in the period | 期内有购买的客户数 |
+| `orders` | int64 | purchases (purchase days, or orders with `count_by="order"`) | 期内购买次数 |
+| `revenue` | float64 | total amount | 期内收入 |
+| `gross_margin` | float64 | `revenue - product_cost`; NULL when the log has no `product_cost` column | 毛利；无成本列时为空 |
+
+A customer whose recorded acquisition date is later than a purchase shows that purchase at a
+negative `period_index`.
+
+>>> import ibis
+>>> log = ibis.memtable({
+...     "customer_id": ["a", "a", "a", "b"],
+...     "date": ["2024-01-01", "2024-01-01", "2024-01-15", "2024-01-08"],
+...     "amount": [10.0, 5.0, 20.0, 7.0],
+... }).mutate(date=ibis._.date.cast("date"))
+>>> btyd_summary(log, observation_end="2024-01-29").to_pyarrow().to_pylist()
+... # doctest: +NORMALIZE_WHITESPACE
+[{'customer_id': 'a', 'frequency': 1, 'recency': 2.0, 'T': 4.0, 'monetary_value': 20.0},
+ {'customer_id': 'b', 'frequency': 0, 'recency': 0.0, 'T': 3.0, 'monetary_value': 0.0}]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from cvm.data.timeunit import TimeUnit
+from cvm.errors import ConfigError, MissingColumnError
+
+__all__ = [
+    "btyd_summary",
+    "calibration_holdout",
+    "cohort_table",
+    "period_panel",
+    "rfm_scores",
+]
+
+_EPOCH = dt.date(1970, 1, 1)
+_EPOCH_MONDAY = dt.date(1969, 12, 29)  # the Monday that starts the ISO week of 1970-01-01
+_COUNT_BY = ("day", "order")
+_BTYD_COLUMNS = ("customer_id", "frequency", "recency", "T", "monetary_value")
+
+
+# --------------------------------------------------------------------------------------------
+# argument checks
+
+
+def _as_date(value: Any, name: str) -> dt.date:
+    """A ``datetime.date`` from a date, a datetime or an ISO string; ConfigError otherwise."""
+    if isinstance(value, dt.datetime):  # also pandas.Timestamp
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            pass
+    raise ConfigError(
+        f"{name} must be a date or an ISO date string such as '2024-12-31', got {value!r}",
+        hint=f"pass {name}=datetime.date(2024, 12, 31) or {name}='2024-12-31'",
+    )
+
+
+def _table(value: Any, name: str, required: Iterable[str]) -> ir.Table:
+    """Check that ``value`` is an Ibis table with the ``required`` columns."""
+    if not isinstance(value, ir.Table):
+        raise ConfigError(
+            f"{name} must be an Ibis table, got {type(value).__name__}",
+            hint="load the data with cvm.data.ingest, or wrap a DataFrame with ibis.memtable(df)",
+        )
+    missing = [c for c in required if c not in value.columns]
+    if missing:
+        raise MissingColumnError(
+            f"{name} has no column {', '.join(repr(c) for c in missing)} "
+            f"(it has: {', '.join(value.columns)})",
+            hint=f"map your columns onto the canonical {name} columns when ingesting "
+            "(see docs/data-model.md)",
+        )
+    return value
+
+
+def _check_types(t: ir.Table, name: str, *, date_cols: Iterable[str] = (),
+                 numeric_cols: Iterable[str] = ()) -> None:
+    for col in date_cols:
+        typ = t[col].type()
+        if not (typ.is_date() or typ.is_timestamp()):
+            raise ConfigError(
+                f"{name}.{col} must be a date or timestamp column, it is {typ}",
+                hint="parse dates while ingesting (cvm.data.ingest) before summarising",
+            )
+    for col in numeric_cols:
+        typ = t[col].type()
+        if not typ.is_numeric():
+            raise ConfigError(
+                f"{name}.{col} must be numeric, it is {typ}",
+                hint="parse amounts while ingesting (cvm.data.ingest) before summarising",
+            )
+
+
+def _transactions(value: Any, count_by: str = "day") -> ir.Table:
+    t = _table(value, "transactions", ("customer_id", "date", "amount"))
+    numeric = ["amount"] + (["product_cost"] if "product_cost" in t.columns else [])
+    _check_types(t, "transactions", date_cols=["date"], numeric_cols=numeric)
+    if count_by not in _COUNT_BY:
+        raise ConfigError(
+            f"count_by must be 'day' or 'order', got {count_by!r}",
+            hint="'day' counts purchase days (the BTYD convention); 'order' counts order ids",
+        )
+    if count_by == "order" and "order_id" not in t.columns:
+        raise MissingColumnError(
+            "count_by='order' needs an order_id column, and transactions has none "
+            f"(it has: {', '.join(t.columns)})",
+            hint="map an order id column when ingesting, or use count_by='day'",
+        )
+    if t.date.type().is_timestamp():
+        t = t.mutate(date=t.date.date())
+    return t
+
+
+def _unit(value: Any, name: str) -> TimeUnit:
+    if not isinstance(value, (TimeUnit, str)):
+        raise ConfigError(f"{name} must be a time unit name or TimeUnit, got {value!r}",
+                          hint="use one of: day, week, month, quarter, year")
+    return TimeUnit.parse(value)
+
+
+def _period(value: Any) -> TimeUnit:
+    return _unit(value, "period")
+
+
+def _bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# building blocks
+
+
+def _day_number(date: ir.DateValue) -> ir.IntegerValue:
+    """Whole days since 1970-01-01: exact and time-zone free on every engine."""
+    return date.delta(ibis.date(_EPOCH), unit="day").cast("int64")
+
+
+def _days_since_epoch(date: dt.date) -> int:
+    return (date - _EPOCH).days
+
+
+def _order_key(t: ir.Table) -> ir.StringValue:
+    """The order a row belongs to; rows without an order id form one order per customer-day."""
+    return t.order_id.cast("string").fill_null(
+        ibis.literal("\x00day:").concat(t.date.cast("string"))
+    )
+
+
+def _purchases(t: ir.Table, count_by: str) -> ir.Table:
+    """One row per customer and purchase day: ``day`` (integer), ``n`` purchases that day,
+    ``spend`` and ``first_spend`` (spend of the day's first purchase, ties by order id).
+
+    With ``count_by="day"`` every day is one purchase, so ``n = 1`` and ``first_spend = spend``.
+    """
+    if count_by == "day":
+        days = t.group_by(["customer_id", "date"]).aggregate(spend=t.amount.sum())
+        return days.select(
+            "customer_id",
+            day=_day_number(days.date),
+            n=ibis.literal(1, "int64"),
+            spend=days.spend.cast("float64"),
+            first_spend=days.spend.cast("float64"),
+        )
+    orders = t.mutate(order_key=_order_key(t)).group_by(["customer_id", "order_key"]).aggregate(
+        date=ibis._.date.min(), spend=ibis._.amount.sum()
+    )
+    days = orders.group_by(["customer_id", "date"]).aggregate(
+        n=orders.order_key.count(),
+        spend=orders.spend.sum(),
+        first_spend=orders.spend.argmin(orders.order_key),
+    )
+    return days.select(
+        "customer_id",
+        day=_day_number(days.date),
+        n=days.n.cast("int64"),
+        spend=days.spend.cast("float64"),
+        first_spend=days.first_spend.cast("float64"),
+    )
+
+
+def _mean_or_zero(total: ir.FloatingValue, count: ir.IntegerValue) -> ir.FloatingValue:
+    """``total / count``, or 0 when ``count`` is 0 (never divides by zero on any engine)."""
+    safe = ibis.ifelse(count > 0, count, 1).cast("float64")
+    return ibis.ifelse(count > 0, total / safe, 0.0)
+
+
+def _btyd_columns(first, last, n, total, first_spend, end_day: int, unit: TimeUnit) -> dict:
+    frequency = (n - 1).cast("int64")
+    return {
+        "frequency": frequency,
+        "recency": (last - first).cast("float64") / unit.days,
+        "T": (ibis.literal(end_day, "int64") - first).cast("float64") / unit.days,
+        "monetary_value": _mean_or_zero(total - first_spend, frequency),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# BTYD summaries
+
+
+def btyd_summary(
+    transactions: ir.Table,
+    *,
+    observation_end: dt.date | str,
+    unit: TimeUnit | str = "week",
+    count_by: str = "day",
+    sort: bool = True,
+) -> ir.Table:
+    """Per-customer `frequency, recency, T, monetary_value` up to ``observation_end``.
+
+    The columns are defined in the module docstring. Purchases after ``observation_end``
+    are ignored; customers whose first purchase is later are absent. ``unit`` sets the unit
+    of ``recency`` and ``T``; ``count_by`` is ``"day"`` (purchase days) or ``"order"``.
+    With ``sort=False`` the rows come in no particular order (cheaper on large logs).
+
+    >>> import ibis
+    >>> log = ibis.memtable({
+    ...     "customer_id": ["a", "a", "a", "b"],
+    ...     "date": ["2024-01-01", "2024-01-03", "2024-01-29", "2024-02-01"],
+    ...     "amount": [10.0, 30.0, 50.0, 5.0],
+    ... }).mutate(date=ibis._.date.cast("date"))
+    >>> btyd_summary(log, observation_end="2024-01-31", unit="day").execute()
+      customer_id  frequency  recency     T  monetary_value
+    0           a          2     28.0  30.0            40.0
+    """
+    end = _as_date(observation_end, "observation_end")
+    unit = _unit(unit, "unit")
+    sort = _bool(sort, "sort")
+    t = _transactions(transactions, count_by)
+    p = _purchases(t.filter(t.date <= end), count_by)
+    n = p.n.sum() if count_by == "order" else p.count()
+    result = p.group_by("customer_id").aggregate(
+        **_btyd_columns(p.day.min(), p.day.max(), n, p.spend.sum(), p.first_spend.argmin(p.day),
+                        _days_since_epoch(end), unit)
+    )
+    return result.order_by("customer_id") if sort else result
+
+
+def calibration_holdout(
+    transactions: ir.Table,
+    *,
+    calibration_end: dt.date | str,
+    holdout_end: dt.date | str,
+    unit: TimeUnit | str = "week",
+    count_by: str = "day",
+    sort: bool = True,
+) -> ir.Table:
+    """The BTYD summary up to ``calibration_end`` plus what each customer did in the holdout.
+
+    Customers are those whose first purchase is on or before ``calibration_end``. The holdout
+    is the period after ``calibration_end`` up to and including ``holdout_end``; its columns
+    (`frequency_holdout`, `revenue_holdout`, `monetary_value_holdout`, `duration_holdout`)
+    are defined in the module docstring. Every holdout purchase counts (none is "first").
+
+    >>> import ibis
+    >>> log = ibis.memtable({
+    ...     "customer_id": ["a", "a", "a", "b"],
+    ...     "date": ["2024-01-01", "2024-01-08", "2024-01-20", "2024-01-25"],
+    ...     "amount": [10.0, 30.0, 50.0, 5.0],
+    ... }).mutate(date=ibis._.date.cast("date"))
+    >>> calibration_holdout(log, calibration_end="2024-01-14", holdout_end="2024-01-28"
+    ...                     ).to_pyarrow().to_pylist()  # doctest: +NORMALIZE_WHITESPACE
+    [{'customer_id': 'a', 'frequency': 1, 'recency': 1.0, 'T': 1.8571428571428572,
+      'monetary_value': 30.0, 'frequency_holdout': 1, 'revenue_holdout': 50.0,
+      'monetary_value_holdout': 50.0, 'duration_holdout': 2.0}]
+    """
+    cal = _as_date(calibration_end, "calibration_end")
+    hold = _as_date(holdout_end, "holdout_end")
+    if hold <= cal:
+        raise ConfigError(
+            f"holdout_end ({hold}) must be after calibration_end ({cal})",
+            hint="the holdout period is (calibration_end, holdout_end]",
+        )
+    unit = _unit(unit, "unit")
+    sort = _bool(sort, "sort")
+    t = _transactions(transactions, count_by)
+    p = _purchases(t.filter(t.date <= hold), count_by)
+    cal_day = _days_since_epoch(cal)
+    in_cal = p.day <= cal_day
+    in_hold = p.day > cal_day
+    # every calibration day precedes every holdout day, so the first purchase overall is the
+    # first calibration purchase of the customers we keep
+    stats = p.group_by("customer_id").aggregate(
+        _first=p.day.min(),
+        _last=p.day.max(where=in_cal),
+        _n=p.n.sum(where=in_cal) if count_by == "order" else p.count(where=in_cal),
+        _total=p.spend.sum(where=in_cal),
+        _first_spend=p.first_spend.argmin(p.day),
+        _n_hold=p.n.sum(where=in_hold) if count_by == "order" else p.count(where=in_hold),
+        _rev_hold=p.spend.sum(where=in_hold),
+    )
+    stats = stats.filter(stats._first <= cal_day)
+    n_hold = stats._n_hold.fill_null(0).cast("int64")
+    rev_hold = stats._rev_hold.fill_null(0.0).cast("float64")
+    result = stats.select(
+        "customer_id",
+        **_btyd_columns(stats._first, stats._last, stats._n, stats._total, stats._first_spend,
+                        cal_day, unit),
+        frequency_holdout=n_hold,
+        revenue_holdout=rev_hold,
+        monetary_value_holdout=_mean_or_zero(rev_hold, n_hold),
+        duration_holdout=ibis.literal(float((hold - cal).days) / unit.days, "float64"),
+    )
+    return result.order_by("customer_id") if sort else result
+
+
+# --------------------------------------------------------------------------------------------
+# calendar periods
+
+
+def _period_number(start: ir.DateValue, period: TimeUnit) -> ir.IntegerValue:
+    """Whole calendar periods from a fixed origin to the period starting at ``start``."""
+    if period is TimeUnit.DAY:
+        return _day_number(start)
+    if period is TimeUnit.WEEK:
+        return start.delta(ibis.date(_EPOCH_MONDAY), unit="day").cast("int64") // 7
+    year = start.year().cast("int64")
+    if period is TimeUnit.YEAR:
+        return year
+    month0 = start.month().cast("int64") - 1
+    if period is TimeUnit.QUARTER:
+        return year * 4 + month0 // 3
+    return year * 12 + month0
+
+
+def _add_periods(start: ir.DateValue, k: ir.IntegerValue, period: TimeUnit) -> ir.DateValue:
+    """The start of the ``k``-th period after the period starting at ``start``."""
+    if period is TimeUnit.DAY:
+        return (start + k.as_interval("D")).cast("date")
+    if period is TimeUnit.WEEK:
+        return (start + (k * 7).as_interval("D")).cast("date")
+    months = {TimeUnit.MONTH: 1, TimeUnit.QUARTER: 3, TimeUnit.YEAR: 12}[period]
+    return (start + (k * months).as_interval("M")).cast("date")
+
+
+def _period_start(date: ir.DateValue, period: TimeUnit) -> ir.DateValue:
+    return period.truncate(date).cast("date")
+
+
+# --------------------------------------------------------------------------------------------
+# period panel
+
+
+def _marketing_costs(
+    costs: Any, customers: Any, period: TimeUnit, end: dt.date
+) -> ir.Table:
+    """Marketing cost per customer and period: ``customer_id, period_start, marketing_cost``."""
+    mc = _table(costs, "marketing_costs", ("customer_id", "date", "cost"))
+    _check_types(mc, "marketing_costs", date_cols=["date"], numeric_cols=["cost"])
+    if mc.date.type().is_timestamp():
+        mc = mc.mutate(date=mc.date.date())
+    mc = mc.filter(mc.date <= end).mutate(
+        period_start=_period_start(mc.date, period), cost=mc.cost.cast("float64")
+    )
+    per_customer = mc.filter(mc.customer_id.notnull()).select(
+        customer_id=mc.customer_id.cast("string"), period_start="period_start", marketing_cost="cost"
+    )
+    if "segment" not in mc.columns:
+        return per_customer
+    if customers is None:
+        warnings.warn(
+            "marketing_costs has a segment column but no customers table was given: "
+            "segment-level cost rows (blank customer_id) are ignored; pass customers= "
+            "with a segment column to share them among the segment's customers",
+            UserWarning,
+            stacklevel=3,
+        )
+        return per_customer
+    cust = _table(customers, "customers", ("customer_id", "segment"))
+    members = cust.filter(cust.segment.notnull() & cust.customer_id.notnull()).select(
+        customer_id=cust.customer_id.cast("string"), segment=cust.segment.cast("string")
+    ).distinct()
+    sizes = members.group_by("segment").aggregate(_members=members.customer_id.count())
+    seg = mc.filter(mc.customer_id.isnull() & mc.segment.notnull())
+    seg = seg.group_by([seg.segment.cast("string").name("segment"), "period_start"]).aggregate(
+        _cost=seg.cost.sum()
+    )
+    seg = seg.join(sizes, "segment")
+    shared = members.join(seg, "segment").select(
+        "customer_id", "period_start",
+        marketing_cost=ibis._._cost / ibis._._members.cast("float64"),
+    )
+    return per_customer.union(shared)
+
+
+def period_panel(
+    transactions: ir.Table,
+    *,
+    period: TimeUnit | str = "month",
+    observation_end: dt.date | str,
+    marketing_costs: ir.Table | None = None,
+    customers: ir.Table | None = None,
+    dense: bool = False,
+    count_by: str = "day",
+    sort: bool = True,
+) -> ir.Table:
+    """Per customer and calendar period: orders, revenue, product and marketing cost, margin.
+
+    Columns and row rules are in the module docstring. ``marketing_costs`` has
+    ``customer_id, date, cost`` (and optionally ``segment``); ``customers`` (``customer_id,
+    segment``) is needed only to share segment-level costs. Rows are sorted by
+    ``customer_id, period_start`` unless ``sort=False``.
+
+    >>> import ibis
+    >>> log = ibis.memtable({
+    ...     "customer_id": ["a", "a", "a"],
+    ...     "date": ["2024-01-05", "2024-01-05", "2024-03-02"],
+    ...     "amount": [10.0, 5.0, 20.0],
+    ...     "product_cost": [4.0, 2.0, 8.0],
+    ... }).mutate(date=ibis._.date.cast("date"))
+    >>> panel = period_panel(log, observation_end="2024-03-31", dense=True)
+    >>> panel.select("period_start", "orders", "revenue", "product_cost", "gross_margin").execute()
+      period_start  orders  revenue  product_cost  gross_margin
+    0   2024-01-01       1     15.0           6.0           9.0
+    1   2024-02-01       0      0.0           0.0           0.0
+    2   2024-03-01       1     20.0           8.0          12.0
+    """
+    end = _as_date(observation_end, "observation_end")
+    period = _period(period)
+    dense = _bool(dense, "dense")
+    sort = _bool(sort, "sort")
+    t = _transactions(transactions, count_by)
+    if customers is not None and marketing_costs is None:
+        _table(customers, "customers", ("customer_id",))
+    has_cost = "product_cost" in t.columns
+    null_cost = ibis.null("float64")
+    zero_cost = ibis.literal(0.0, "float64") if has_cost else null_cost
+
+    t = t.filter(t.date <= end).mutate(period_start=_period_start(t.date, period))
+    counted = t.date if count_by == "day" else _order_key(t)
+    parts = [
+        t.group_by(["customer_id", "period_start"]).aggregate(
+            orders=counted.nunique().cast("int64"),
+            revenue=t.amount.sum().cast("float64"),
+            product_cost=t.product_cost.sum().cast("float64") if has_cost else null_cost,
+            marketing_cost=ibis.literal(0.0, "float64"),
+        )
+    ]
+    if marketing_costs is not None:
+        mc = _marketing_costs(marketing_costs, customers, period, end)
+        parts.append(mc.select(
+            "customer_id", "period_start",
+            orders=ibis.literal(0, "int64"),
+            revenue=ibis.literal(0.0, "float64"),
+            product_cost=zero_cost,
+            marketing_cost=mc.marketing_cost.cast("float64"),
+        ))
+    if dense:
+        keys = parts[0].select("customer_id", "period_start")
+        for part in parts[1:]:
+            keys = keys.union(part.select("customer_id", "period_start"))
+        firsts = keys.group_by("customer_id").aggregate(_first=keys.period_start.min())
+        end_start = _period_start(ibis.date(end), period)
+        n_periods = _period_number(end_start, period) - _period_number(firsts._first, period) + 1
+        grid = firsts.select(
+            "customer_id", "_first", _k=ibis.range(0, n_periods)
+        ).unnest("_k")
+        parts.append(grid.select(
+            "customer_id",
+            period_start=_add_periods(grid._first, grid._k, period),
+            orders=ibis.literal(0, "int64"),
+            revenue=ibis.literal(0.0, "float64"),
+            product_cost=zero_cost,
+            marketing_cost=ibis.literal(0.0, "float64"),
+        ))
+    if len(parts) == 1:
+        panel = parts[0]
+    else:
+        rows = ibis.union(*parts, distinct=False)
+        panel = rows.group_by(["customer_id", "period_start"]).aggregate(
+            orders=rows.orders.sum().cast("int64"),
+            revenue=rows.revenue.sum(),
+            product_cost=rows.product_cost.sum(),
+            marketing_cost=rows.marketing_cost.sum(),
+        )
+    panel = panel.select(
+        "customer_id", "period_start", "orders", "revenue", "product_cost", "marketing_cost",
+        gross_margin=panel.revenue - panel.product_cost - panel.marketing_cost,
+    )
+    return panel.order_by(["customer_id", "period_start"]) if sort else panel
+
+
+# --------------------------------------------------------------------------------------------
+# RFM
+
+
+def rfm_scores(
+    transactions: ir.Table,
+    *,
+    observation_end: dt.date | str,
+    sort: bool = True,
+) -> ir.Table:
+    """Recency, frequency and monetary inputs per customer, with 1-5 quintile scores.
+
+    Columns (never the BTYD names) are defined in the module docstring; purchases are
+    purchase days up to ``observation_end``.
+
+    >>> import ibis
+    >>> log = ibis.memtable({
+    ...     "customer_id": ["a", "b", "b", "c"],
+    ...     "date": ["2024-01-01", "2024-01-02", "2024-01-09", "2024-01-10"],
+    ...     "amount": [10.0, 5.0, 5.0, 30.0],
+    ... }).mutate(date=ibis._.date.cast("date"))
+    >>> rfm_scores(log, observation_end="2024-01-10").select(
+    ...     "customer_id", "days_since_last_purchase", "n_purchases", "rfm_score").execute()
+      customer_id  days_since_last_purchase  n_purchases  rfm_score
+    0           a                         9            1        111
+    1           b                         1            2        232
+    2           c                         0            1        323
+    """
+    end = _as_date(observation_end, "observation_end")
+    sort = _bool(sort, "sort")
+    t = _transactions(transactions)
+    t = t.filter(t.date <= end)
+    days = t.group_by(["customer_id", "date"]).aggregate(spend=t.amount.sum())
+    c = days.group_by("customer_id").aggregate(
+        days_since_last_purchase=(
+            ibis.literal(_days_since_epoch(end), "int64") - _day_number(days.date.max())
+        ).cast("int64"),
+        n_purchases=days.count().cast("int64"),
+        total_spend=days.spend.sum().cast("float64"),
+    )
+
+    def score(*order: Any) -> ir.IntegerValue:
+        return (ibis.ntile(5).over(order_by=[*order, c.customer_id]) + 1).cast("int64")
+
+    scored = c.mutate(
+        recency_score=score(c.days_since_last_purchase.desc()),
+        frequency_score=score(c.n_purchases),
+        monetary_score=score(c.total_spend),
+    )
+    scored = scored.mutate(
+        rfm_score=(scored.recency_score * 100 + scored.frequency_score * 10
+                   + scored.monetary_score).cast("int64")
+    )
+    return scored.order_by("customer_id") if sort else scored
+
+
+# --------------------------------------------------------------------------------------------
+# cohorts
+
+
+def cohort_table(
+    transactions: ir.Table,
+    *,
+    period: TimeUnit | str = "month",
+    observation_end: dt.date | str,
+    customers: ir.Table | None = None,
+    count_by: str = "day",
+    sort: bool = True,
+) -> ir.Table:
+    """Acquisition cohort by calendar period: active customers, orders, revenue, margin.
+
+    A customer's cohort is the period of their first purchase (up to ``observation_end``),
+    or of ``customers.acquisition_date`` where that table gives one. Columns are defined in
+    the module docstring; rows are sorted by ``cohort, period_start`` unless ``sort=False``.
+
+    >>> import ibis
+    >>> log = ibis.memtable({
+    ...     "customer_id": ["a", "a", "b", "b"],
+    ...     "date": ["2024-01-05", "2024-02-10", "2024-02-01", "2024-02-20"],
+    ...     "amount": [10.0, 20.0, 5.0, 7.0],
+    ... }).mutate(date=ibis._.date.cast("date"))
+    >>> cohort_table(log, observation_end="2024-02-29").drop("gross_margin").execute()
+          cohort period_start  period_index  active_customers  orders  revenue
+    0 2024-01-01   2024-01-01             0                 1       1     10.0
+    1 2024-01-01   2024-02-01             1                 1       1     20.0
+    2 2024-02-01   2024-02-01             0                 1       2     12.0
+    """
+    end = _as_date(observation_end, "observation_end")
+    period = _period(period)
+    sort = _bool(sort, "sort")
+    t = _transactions(transactions, count_by)
+    has_cost = "product_cost" in t.columns
+    t = t.filter(t.date <= end)
+
+    acquired = t.group_by("customer_id").aggregate(_acquired=t.date.min())
+    if customers is not None:
+        cust = _table(customers, "customers", ("customer_id", "acquisition_date"))
+        _check_types(cust, "customers", date_cols=["acquisition_date"])
+        acq = cust.acquisition_date
+        if acq.type().is_timestamp():
+            acq = acq.date()
+        given = cust.filter(cust.customer_id.notnull()).group_by(
+            cust.customer_id.cast("string").name("customer_id")
+        ).aggregate(_given=acq.min())
+        acquired = acquired.left_join(given, "customer_id").select(
+            "customer_id", _acquired=ibis.coalesce(ibis._._given, ibis._._acquired)
+        )
+    acquired = acquired.select("customer_id", cohort=_period_start(acquired._acquired, period))
+
+    t = t.mutate(period_start=_period_start(t.date, period))
+    counted = t.date if count_by == "day" else _order_key(t)
+    active = t.group_by(["customer_id", "period_start"]).aggregate(
+        orders=counted.nunique().cast("int64"),
+        revenue=t.amount.sum().cast("float64"),
+        product_cost=t.product_cost.sum().cast("float64") if has_cost else ibis.null("float64"),
+    )
+    rows = active.join(acquired, "customer_id")
+    table = rows.group_by(["cohort", "period_start"]).aggregate(
+        active_customers=rows.customer_id.count().cast("int64"),
+        orders=rows.orders.sum().cast("int64"),
+        revenue=rows.revenue.sum(),
+        _product_cost=rows.product_cost.sum(),
+    )
+    table = table.select(
+        "cohort",
+        "period_start",
+        period_index=(_period_number(table.period_start, period)
+                      - _period_number(table.cohort, period)).cast("int64"),
+        active_customers="active_customers",
+        orders="orders",
+        revenue="revenue",
+        gross_margin=table.revenue - table._product_cost,
+    )
+    return table.order_by(["cohort", "period_start"]) if sort else table
