@@ -1,0 +1,468 @@
+"""Read raw input through Ibis: CSV, Excel, Parquet, DuckDB files, PostgreSQL and Spark tables.
+
+Large inputs are never loaded whole into pandas: CSV and Parquet are scanned by DuckDB, Excel
+sheets are streamed row by row (openpyxl read-only mode) into a temporary Parquet file in
+batches, and database tables stay in their database.
+
+Text formats (CSV, Excel) are read with every column as text, so validation can report the
+raw values that break a rule. Typed sources (Parquet, databases) keep their types; parsing
+passes typed dates and numbers straight through.
+
+Every raw row gets ``source_row``, the row as a person finds it in the source:
+
+* CSV: the record number where the header is 1 and the first data row is 2 (a record that
+  spans several lines because of a quoted line break counts once);
+* Excel: the sheet's own row number;
+* Parquet, DuckDB, PostgreSQL, Spark: an ordinal from 1. Parquet and DuckDB tables keep their
+  stored order; PostgreSQL and Spark tables have no order, so rows are numbered after sorting
+  by every column, which makes the numbering deterministic.
+
+CSV encodings: UTF-8 (with or without BOM) is read directly; anything else (GBK, GB18030,
+Big5, Latin-1 …) is detected by charset-normalizer on a sample and transcoded to a temporary
+UTF-8 file in streaming chunks.
+
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "t.csv").write_text("id,amount\\n007,1.5\\n", encoding="utf-8")
+>>> src = read_source(d / "t.csv")
+>>> src.name, src.columns
+('t.csv', ('id', 'amount'))
+>>> src.table.to_pyarrow().to_pylist()
+[{'id': '007', 'amount': '1.5', 'source_row': 2}]
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import logging
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from cvm.errors import BackendError, ConfigError, InputFileError
+
+log = logging.getLogger(__name__)
+
+SOURCE_ROW = "source_row"
+CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".txt.gz", ".tsv.gz")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
+_SAMPLE_BYTES = 1 << 20
+_CHUNK_CHARS = 1 << 22
+_EXCEL_BATCH_ROWS = 50_000
+
+
+@dataclass
+class RawSource:
+    """A source read as an Ibis table, before mapping and validation.
+
+    ``table`` has the source's columns plus ``source_row`` (int64); ``columns`` are the
+    source's own headers (without ``source_row``); ``name`` is what messages call the source
+    (the file name, or ``table`` / ``query`` for databases).
+    """
+
+    table: ir.Table
+    name: str
+    columns: tuple[str, ...]
+    path: Path | None = None
+    kind: str = "table"
+    _tmpdir: Any = field(default=None, repr=False)
+
+    @property
+    def backend(self) -> Any:
+        return self.table._find_backend(use_default=True)
+
+    def close(self) -> None:
+        """Remove temporary files (transcoded CSV, Excel → Parquet) once they are not needed."""
+        if self._tmpdir is not None:
+            self._tmpdir.cleanup()
+            self._tmpdir = None
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    for s in (*CSV_SUFFIXES, *EXCEL_SUFFIXES, *PARQUET_SUFFIXES, *DUCKDB_SUFFIXES):
+        if name.endswith(s):
+            return s
+    return path.suffix.lower()
+
+
+def _duckdb(con: Any) -> Any:
+    if con is not None and getattr(con, "name", None) == "duckdb":
+        return con
+    from cvm.data.connect import duckdb_connection
+
+    return duckdb_connection()
+
+
+def _sql_str(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _tmp_name(prefix: str) -> str:
+    return f"__cvm_{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def read_source(
+    source: Any,
+    *,
+    sheet: str | int | None = None,
+    table_name: str | None = None,
+    query: str | None = None,
+    con: Any = None,
+) -> RawSource:
+    """Read ``source`` into a :class:`RawSource`.
+
+    ``source`` is one of: a path to a CSV (optionally gzipped), ``.xlsx``, Parquet or DuckDB
+    file (``table_name`` picks the DuckDB table; default: the only one); a URL
+    ``postgresql://…`` with ``table_name`` or ``query``; a table name with ``con`` an Ibis
+    backend (PostgreSQL, Spark, DuckDB); or an Ibis table. ``sheet`` picks an Excel sheet by
+    name or 0-based index (default: the first). File sources land in ``con`` when it is a
+    DuckDB backend, else in a new in-memory DuckDB.
+    """
+    if isinstance(source, ir.Table):
+        name = table_name or getattr(source.op(), "name", None) or "table"
+        return _from_table(source, str(name), ordered=_is_ordered_backend(source))
+    text = str(source)
+    if text.lower().startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        from cvm.data.connect import _redact, postgres_connection
+
+        pg = postgres_connection(text)
+        return _read_db_table(pg, table_name, query, _redact(text))
+    if con is not None and getattr(con, "name", None) != "duckdb" and not Path(text).exists():
+        return _read_db_table(con, table_name or text, query, con.name)
+
+    path = Path(source)
+    if not path.exists():
+        raise InputFileError(f"{path.name}: file not found ({path})",
+                             hint="check the path and the file name")
+    if path.is_dir():
+        raise InputFileError(f"{path.name}: is a folder, not a file ({path})")
+    suffix = _suffix(path)
+    try:
+        if suffix in CSV_SUFFIXES:
+            return read_csv(path, con=con)
+        if suffix in EXCEL_SUFFIXES:
+            return read_excel(path, sheet=sheet, con=con)
+        if suffix in PARQUET_SUFFIXES:
+            return read_parquet(path, con=con)
+        if suffix in DUCKDB_SUFFIXES:
+            return read_duckdb_file(path, table_name, con=con)
+    except (InputFileError, ConfigError, BackendError):
+        raise
+    except Exception as exc:
+        raise InputFileError(f"{path.name}: cannot read the file: {exc}") from exc
+    raise InputFileError(
+        f"{path.name}: unknown file type {suffix or '(no extension)'!r}",
+        hint="use a .csv, .xlsx, .parquet or .duckdb file",
+    )
+
+
+# -- CSV --------------------------------------------------------------------------------------
+
+
+def _open_bytes(path: Path):
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+
+
+def detect_encoding(path: Path) -> str:
+    """The encoding of a text file: ``utf-8`` (also with BOM) or what charset-normalizer finds.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "g.csv"
+    >>> _ = p.write_bytes("客户编号,金额\\n甲,1\\n".encode("gbk"))
+    >>> detect_encoding(p) in {"gbk", "gb18030", "gb2312"}
+    True
+    """
+    with _open_bytes(path) as fh:
+        sample = fh.read(_SAMPLE_BYTES)
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # a multi-byte character cut by the end of the sample is still UTF-8
+        if exc.start >= len(sample) - 4 and len(sample) == _SAMPLE_BYTES:
+            return "utf-8"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    if best is None:
+        raise InputFileError(f"{path.name}: cannot tell the text encoding of the file",
+                             hint="save the file as UTF-8 and try again")
+    enc = best.encoding.lower().replace("_", "")
+    # GB2312 and GBK are subsets of GB18030: decode with the widest
+    if enc in {"gb2312", "gbk", "gb18030", "hz"}:
+        return "gb18030"
+    return best.encoding
+
+
+def _transcode(path: Path, encoding: str, dest: Path) -> None:
+    """Stream ``path`` from ``encoding`` to UTF-8 in chunks."""
+    with _open_bytes(path) as raw:
+        reader = codecs.getreader(encoding)(raw, errors="strict")
+        with open(dest, "w", encoding="utf-8", newline="") as out:
+            while True:
+                chunk = reader.read(_CHUNK_CHARS)
+                if not chunk:
+                    break
+                out.write(chunk)
+
+
+def read_csv(path: str | Path, *, con: Any = None, encoding: str | None = None) -> RawSource:
+    """Read a CSV file with every column as text; ``source_row`` = record number (header 1).
+
+    DuckDB reads it single-threaded (``parallel=false``), which keeps the file order, and
+    ``row_number() over ()`` numbers the records in that order.
+    """
+    path = Path(path)
+    con = _duckdb(con)
+    encoding = encoding or detect_encoding(path)
+    tmpdir = None
+    read_path = path
+    if encoding.lower().replace("-", "") not in {"utf8", "utf8sig", "ascii"}:
+        tmpdir = tempfile.TemporaryDirectory(prefix="cvm_")
+        read_path = Path(tmpdir.name) / (path.stem.removesuffix(".csv") + ".utf8.csv")
+        try:
+            _transcode(path, encoding, read_path)
+        except (UnicodeDecodeError, LookupError) as exc:
+            tmpdir.cleanup()
+            raise InputFileError(
+                f"{path.name}: cannot decode the file as {encoding}: {exc}",
+                hint="save the file as UTF-8 and try again",
+            ) from exc
+    name = _tmp_name("csv")
+    scan = (
+        f"read_csv({_sql_str(str(read_path))}, header=true, all_varchar=true, "
+        f"parallel=false, auto_detect=true, sample_size=-1)"
+    )
+    try:
+        con.raw_sql(
+            f'CREATE OR REPLACE TEMP VIEW "{name}" AS '
+            f"SELECT *, CAST(row_number() OVER () + 1 AS BIGINT) AS {SOURCE_ROW} FROM {scan}"
+        )
+        table = con.table(name)
+        columns = tuple(c for c in table.columns if c != SOURCE_ROW)
+    except Exception as exc:
+        if tmpdir is not None:
+            tmpdir.cleanup()
+        raise InputFileError(f"{path.name}: cannot read the file as CSV: {exc}") from exc
+    if SOURCE_ROW in columns:
+        raise InputFileError(f"{path.name}: has a column named {SOURCE_ROW!r}, which CVM reserves",
+                             hint="rename that column")
+    return RawSource(table, path.name, columns, path, "csv", tmpdir)
+
+
+# -- Excel ------------------------------------------------------------------------------------
+
+
+def _cell_text(value: Any) -> str | None:
+    import datetime as dt
+
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ") if value.time() != dt.time(0) else value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return str(value)
+
+
+def _unique_headers(raw: list[Any]) -> list[str]:
+    out: list[str] = []
+    for i, h in enumerate(raw, start=1):
+        name = (_cell_text(h) or "").strip() or f"column_{i}"
+        base, k = name, 2
+        while name in out:
+            name, k = f"{base}_{k}", k + 1
+        out.append(name)
+    return out
+
+
+def read_excel(path: str | Path, *, sheet: str | int | None = None, con: Any = None) -> RawSource:
+    """Stream one sheet of an ``.xlsx`` file into a temporary Parquet file, read by DuckDB.
+
+    Cells become text; date cells are written as ISO dates (``2024-05-03`` or
+    ``2024-05-03 14:30:00``), so nothing is lost. ``source_row`` is the sheet row number.
+    Entirely empty rows are skipped.
+    """
+    import openpyxl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    con = _duckdb(con)
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise InputFileError(f"{path.name}: cannot open the workbook: {exc}") from exc
+    try:
+        names = wb.sheetnames
+        if sheet is None:
+            ws = wb[names[0]]
+        elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit()
+                                        and sheet not in names):
+            idx = int(sheet)
+            if not 0 <= idx < len(names):
+                raise InputFileError(
+                    f"{path.name}: has no sheet number {idx} (it has {len(names)}: "
+                    f"{', '.join(names)})", hint="sheets are numbered from 0")
+            ws = wb[names[idx]]
+        elif sheet in names:
+            ws = wb[sheet]
+        else:
+            raise InputFileError(f"{path.name}: has no sheet {sheet!r}",
+                                 hint=f"use one of: {', '.join(names)}")
+        rows = ws.iter_rows(values_only=True)
+        first_row = ws.min_row or 1
+        headers: list[str] | None = None
+        header_row = first_row
+        tmpdir = tempfile.TemporaryDirectory(prefix="cvm_")
+        out_path = Path(tmpdir.name) / "sheet.parquet"
+        writer = None
+        batch: list[tuple] = []
+        schema = None
+
+        def flush() -> None:
+            nonlocal writer, schema
+            cols = list(zip(*batch)) if batch else [[] for _ in range(len(headers) + 1)]
+            arrays = [pa.array(list(c), type=pa.string()) for c in cols[:-1]]
+            arrays.append(pa.array(list(cols[-1]), type=pa.int64()))
+            tbl = pa.Table.from_arrays(arrays, schema=schema)
+            if writer is None:
+                writer = pq.ParquetWriter(out_path, schema)
+            writer.write_table(tbl)
+            batch.clear()
+
+        for offset, row in enumerate(rows):
+            rownum = first_row + offset
+            if headers is None:
+                if row is None or all(v is None for v in row):
+                    continue
+                headers = _unique_headers(list(row))
+                header_row = rownum
+                schema = pa.schema([(h, pa.string()) for h in headers]
+                                   + [(SOURCE_ROW, pa.int64())])
+                continue
+            values = [_cell_text(v) for v in (row or ())][: len(headers)]
+            if all(v is None or v == "" for v in values):
+                continue
+            values += [None] * (len(headers) - len(values))
+            batch.append((*values, rownum))
+            if len(batch) >= _EXCEL_BATCH_ROWS:
+                flush()
+        if headers is None:
+            tmpdir.cleanup()
+            raise InputFileError(f"{path.name}: sheet {ws.title!r} is empty")
+        if batch or writer is None:
+            flush()
+        writer.close()
+    finally:
+        wb.close()
+    log.debug("excel %s sheet %s header row %d", path.name, ws.title, header_row)
+    table = con.read_parquet(out_path, table_name=_tmp_name("xlsx"))
+    if SOURCE_ROW in headers:
+        raise InputFileError(f"{path.name}: has a column named {SOURCE_ROW!r}, which CVM reserves")
+    return RawSource(table, f"{path.name}[{ws.title}]", tuple(headers), path, "excel", tmpdir)
+
+
+# -- Parquet and databases --------------------------------------------------------------------
+
+
+def read_parquet(path: str | Path, *, con: Any = None) -> RawSource:
+    """Read a Parquet file (types kept); ``source_row`` is the row's position from 1."""
+    path = Path(path)
+    con = _duckdb(con)
+    name = _tmp_name("parquet")
+    try:
+        con.raw_sql(
+            f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * EXCLUDE (file_row_number), '
+            f"CAST(file_row_number + 1 AS BIGINT) AS {SOURCE_ROW} "
+            f"FROM read_parquet({_sql_str(str(path))}, file_row_number=true)"
+        )
+        table = con.table(name)
+    except Exception as exc:
+        raise InputFileError(f"{path.name}: cannot read the file as Parquet: {exc}") from exc
+    columns = tuple(c for c in table.columns if c != SOURCE_ROW)
+    return RawSource(table, path.name, columns, path, "parquet")
+
+
+def read_duckdb_file(path: str | Path, table_name: str | None = None, *,
+                     con: Any = None) -> RawSource:
+    """Read ``table_name`` from a DuckDB database file (attached read-only)."""
+    path = Path(path)
+    con = _duckdb(con)
+    alias = _tmp_name("db")
+    try:
+        con.raw_sql(f"ATTACH {_sql_str(str(path))} AS \"{alias}\" (READ_ONLY)")
+        tables = con.list_tables(database=(alias, "main"))
+    except Exception as exc:
+        raise InputFileError(f"{path.name}: cannot open the DuckDB database: {exc}") from exc
+    if table_name is None:
+        if len(tables) != 1:
+            raise ConfigError(
+                f"{path.name}: has {len(tables)} tables; say which one to read",
+                hint=f"pass a table name, one of: {', '.join(tables) or '(none)'}")
+        table_name = tables[0]
+    if table_name not in tables:
+        raise InputFileError(f"{path.name}: has no table {table_name!r}",
+                             hint=f"use one of: {', '.join(tables) or '(none)'}")
+    t = con.table(table_name, database=(alias, "main"))
+    raw = _from_table(t, f"{path.name}:{table_name}", ordered=True)
+    raw.path, raw.kind = path, "duckdb"
+    return raw
+
+
+def _read_db_table(con: Any, table_name: str | None, query: str | None, where: str) -> RawSource:
+    if (table_name is None) == (query is None):
+        raise ConfigError(f"{where}: give either a table name or a query")
+    try:
+        if query is not None:
+            name = "query"
+            if getattr(con, "name", None) in {"postgres", "duckdb"}:
+                # Ibis 12's Backend.sql() on PostgreSQL breaks with sqlglot 30 (an empty
+                # DROP VIEW); a temporary view of our own avoids it.
+                view = _tmp_name("query")
+                con.raw_sql(f'CREATE TEMP VIEW "{view}" AS {query}')
+                t = con.table(view)
+            else:
+                t = con.sql(query)
+        else:
+            t = con.table(table_name)
+            name = table_name
+    except Exception as exc:
+        raise InputFileError(f"{where}: cannot read {table_name or 'the query'}: {exc}") from exc
+    return _from_table(t, name, ordered=False)
+
+
+def _is_ordered_backend(t: ir.Table) -> bool:
+    from cvm.data.parsing import backend_name
+
+    return backend_name(t) in {None, "duckdb"}
+
+
+def _from_table(t: ir.Table, name: str, *, ordered: bool) -> RawSource:
+    """Number the rows of an Ibis table: stored order (DuckDB) or sorted by every column."""
+    if SOURCE_ROW in t.columns:
+        columns = tuple(c for c in t.columns if c != SOURCE_ROW)
+        return RawSource(t.mutate(**{SOURCE_ROW: t[SOURCE_ROW].cast("int64")}), name, columns)
+    columns = tuple(t.columns)
+    if ordered:
+        rn = ibis.row_number()
+    else:
+        rn = ibis.row_number().over(order_by=[t[c] for c in columns])
+    return RawSource(t.mutate(**{SOURCE_ROW: (rn + 1).cast("int64")}), name, columns)
