@@ -55,6 +55,7 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
 _SAMPLE_BYTES = 1 << 20
+_GB_FAMILY = {"gb2312", "gbk", "gb18030"}
 _CHUNK_CHARS = 1 << 22
 _EXCEL_BATCH_ROWS = 50_000
 
@@ -194,13 +195,16 @@ def detect_encoding(path: Path) -> str:
             return "utf-8"
     from charset_normalizer import from_bytes
 
-    best = from_bytes(sample).best()
+    results = list(from_bytes(sample))
+    # Short Chinese samples are often also valid Korean / Japanese / Big5; CVM's users are
+    # mostly in mainland China, so any candidate in the GB family wins.
+    gb = [m for m in results if m.encoding.lower().replace("_", "") in _GB_FAMILY]
+    best = gb[0] if gb else (results[0] if results else None)
     if best is None:
         raise InputFileError(f"{path.name}: cannot tell the text encoding of the file",
                              hint="save the file as UTF-8 and try again")
-    enc = best.encoding.lower().replace("_", "")
     # GB2312 and GBK are subsets of GB18030: decode with the widest
-    if enc in {"gb2312", "gbk", "gb18030", "hz"}:
+    if best.encoding.lower().replace("_", "") in _GB_FAMILY:
         return "gb18030"
     return best.encoding
 
