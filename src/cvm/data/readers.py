@@ -470,3 +470,31 @@ def _from_table(t: ir.Table, name: str, *, ordered: bool) -> RawSource:
     else:
         rn = ibis.row_number().over(order_by=[t[c] for c in columns])
     return RawSource(t.mutate(**{SOURCE_ROW: (rn + 1).cast("int64")}), name, columns)
+
+
+def materialize(expr: ir.Table, prefix: str = "table") -> ir.Table:
+    """Compute ``expr`` once into a temporary table on its own backend and return that table.
+
+    Used instead of ``Table.cache()``: with sqlglot 30, Ibis 12 renders the ``DROP TABLE`` of
+    its cache finaliser as empty SQL, which raises in a garbage-collection callback. Temporary
+    tables made here live as long as the connection.
+    """
+    backend = expr._find_backend(use_default=True)
+    name = _tmp_name(prefix)
+    try:
+        backend.create_table(name, expr, temp=True)
+        return backend.table(name)
+    except Exception as exc:  # pragma: no cover - engine-specific failures
+        log.debug("create_table failed on %s (%s); using the expression as is", backend.name, exc)
+        return expr
+
+
+def drop_materialized(table: ir.Table) -> None:
+    """Drop a temporary table made by :func:`materialize` (no error if it is gone)."""
+    try:
+        name = table.op().name
+        backend = table._find_backend(use_default=True)
+        if str(name).startswith("__cvm_"):
+            backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+    except Exception:  # pragma: no cover
+        pass
