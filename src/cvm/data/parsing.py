@@ -72,7 +72,6 @@ ZH_DATE = (
 COMPACT_DATE = r"^(\d{4})(\d{2})(\d{2})$"
 EXCEL_SERIAL = r"^\d{1,7}(?:\.\d+)?$"
 EXCEL_SERIAL_MAX = 2958465  # 9999-12-31
-_EXCEL_EPOCH_TO_UNIX_DAYS = 25569  # days from 1899-12-30 to 1970-01-01
 
 _CURRENCY_TOKEN = r"(US\$|RMB|CNY|USD|EUR|GBP|JPY|HKD|¥|￥|\$|€|£|元)"
 _NUM = r"(?:\d{1,3}(?:[, ]\d{3}){1,5}|\d{1,18})(?:\.\d*)?(?:E[+-]?\d{1,2})?|\.\d{1,18}"
@@ -208,8 +207,9 @@ def parse_date(
     is_iso, is_dmy, is_zh, is_compact = (t[n(k)] for k in ("iso", "dmy", "zh", "compact"))
     dmy_known = is_dmy & ibis.literal(dayfirst is not None)
     dmy_day, dmy_month = (1, 2) if dayfirst else (2, 1)
+    text = is_iso | dmy_known | is_zh | is_compact
 
-    def pick(iso: int, dmy: int, zh: int, compact: int | None) -> ir.StringValue:
+    def part(iso: int, dmy: int, zh: int, compact: int | None, default: int) -> ir.IntegerValue:
         branches = [
             (is_iso, _group(s, ISO_DATE, iso)),
             (dmy_known, _group(s, DMY_DATE, dmy)),
@@ -217,65 +217,29 @@ def parse_date(
         ]
         if compact is not None:
             branches.append((is_compact, _group(s, COMPACT_DATE, compact)))
-        return ibis.cases(*branches, else_=_null("string"))
+        return _to_int(ibis.cases(*branches, else_=_null("string")), text, default)
 
+    # Excel serials: guarded cast, then days after the 1899-12-30 epoch plus seconds of the day
+    x = ibis.ifelse(t[n("serial")], s, "0").cast("float64")
     t = _fence(t).mutate(**{
-        n("text"): is_iso | dmy_known | is_zh | is_compact,
-        n("ys"): pick(1, 3, 1, 1), n("ms"): pick(2, dmy_month, 2, 2),
-        n("ds"): pick(3, dmy_day, 3, 3), n("hs"): pick(4, 4, 4, None),
-        n("is"): pick(5, 5, 5, None), n("ss"): pick(6, 6, 6, None),
-        n("x"): ibis.ifelse(t[n("serial")], s, "0").cast("float64"),
+        n("text"): text,
+        n("y"): part(1, 3, 1, 1, 2000), n("m"): part(2, dmy_month, 2, 2, 1),
+        n("d"): part(3, dmy_day, 3, 3, 1), n("h"): part(4, 4, 4, None, 0),
+        n("i"): part(5, 5, 5, None, 0), n("sec"): part(6, 6, 6, None, 0),
+        n("x"): x,
     })
+    x, text = t[n("x")], t[n("text")]
+    serial_ok = t[n("serial")] & ~text & (x >= 1) & (x < EXCEL_SERIAL_MAX + 1)
+    t = _fence(t).mutate(**{n("serial_ok"): serial_ok,
+                            n("x"): ibis.ifelse(serial_ok, x, 1.0)})
     x = t[n("x")]
-    t = _fence(t).mutate(**{n("serial_ok"): t[n("serial")] & (x >= 1) & (x < EXCEL_SERIAL_MAX + 1)})
-    text = t[n("text")]
-    t = _fence(t).mutate(**{
-        n("y"): _to_int(t[n("ys")], text, 2000), n("m"): _to_int(t[n("ms")], text, 1),
-        n("d"): _to_int(t[n("ds")], text, 1), n("h"): _to_int(t[n("hs")], text),
-        n("i"): _to_int(t[n("is")], text), n("sec"): _to_int(t[n("ss")], text),
-        n("x"): ibis.ifelse(t[n("serial_ok")], x, 1.0),
-    })
-    # Excel serial → civil date with integer arithmetic only (H. Hinnant's days_from_civil
-    # inverse; valid for every serial in range), so no engine-specific date functions.
-    x = t[n("x")]
-    t = _fence(t).mutate(**{n("days"): x.floor().cast("int64")})
-    t = _fence(t).mutate(**{
-        n("secs"): ((x - t[n("days")]) * 86400).round().cast("int64"),
-        n("z"): t[n("days")] - _EXCEL_EPOCH_TO_UNIX_DAYS + 719468,
-    })
-    z = t[n("z")]
-    t = _fence(t).mutate(**{n("era"): (z // 146097).cast("int64"),
-                    n("secs"): ibis.ifelse(t[n("secs")] > 86399, 86399, t[n("secs")])})
-    t = _fence(t).mutate(**{n("doe"): z - t[n("era")] * 146097})
-    doe = t[n("doe")]
-    t = _fence(t).mutate(**{
-        n("yoe"): ((doe - doe // 1460 + doe // 36524 - doe // 146096) // 365).cast("int64")})
-    yoe = t[n("yoe")]
-    t = _fence(t).mutate(**{n("doy"): (doe - (365 * yoe + yoe // 4 - yoe // 100)).cast("int64")})
-    t = _fence(t).mutate(**{n("mp"): ((5 * t[n("doy")] + 2) // 153).cast("int64")})
-    mp = t[n("mp")]
-    t = _fence(t).mutate(**{
-        n("sd"): (t[n("doy")] - (153 * mp + 2) // 5 + 1).cast("int64"),
-        n("sm"): ibis.ifelse(mp < 10, mp + 3, mp - 9).cast("int64"),
-    })
-    t = _fence(t).mutate(**{
-        n("sy"): (yoe + t[n("era")] * 400 + ibis.ifelse(t[n("sm")] <= 2, 1, 0)).cast("int64")
-    })
-    use_serial = t[n("serial_ok")] & ~text
-    secs = t[n("secs")]
-    t = _fence(t).mutate(**{
-        n("y"): ibis.ifelse(use_serial, t[n("sy")], t[n("y")]),
-        n("m"): ibis.ifelse(use_serial, t[n("sm")], t[n("m")]),
-        n("d"): ibis.ifelse(use_serial, t[n("sd")], t[n("d")]),
-        n("h"): ibis.ifelse(use_serial, (secs // 3600).cast("int64"), t[n("h")]),
-        n("i"): ibis.ifelse(use_serial, ((secs % 3600) // 60).cast("int64"), t[n("i")]),
-        n("sec"): ibis.ifelse(use_serial, (secs % 60).cast("int64"), t[n("sec")]),
-        n("matched"): text | t[n("serial_ok")],
-    })
     y, m, d = t[n("y")], t[n("m")], t[n("d")]
+    secs = ((x - x.floor()) * 86400).round().cast("int64")
     t = _fence(t).mutate(**{
+        n("days"): x.floor().cast("int64"),
+        n("secs"): ibis.ifelse(secs > 86399, 86399, secs),
         n("valid"): (
-            t[n("matched")]
+            text
             & y.between(1, 9999)
             & m.between(1, 12)
             & (d >= 1)
@@ -283,21 +247,27 @@ def parse_date(
             & t[n("h")].between(0, 23)
             & t[n("i")].between(0, 59)
             & t[n("sec")].between(0, 59)
-        )
+        ),
     })
-    valid = t[n("valid")]
+    valid, serial_ok = t[n("valid")], t[n("serial_ok")]
     # clamp every part so that no engine ever sees an impossible date
     clamp = (("y", 2000), ("m", 1), ("d", 1), ("h", 0), ("i", 0), ("sec", 0))
     t = _fence(t).mutate(**{n(k): ibis.ifelse(valid, t[n(k)], dflt) for k, dflt in clamp})
+    t = _fence(t).mutate(**{
+        n("sdate"): ibis.date(1899, 12, 30) + t[n("days")].as_interval("D"),
+    })
     y, m, d = t[n("y")], t[n("m")], t[n("d")]
+    sdate = t[n("sdate")]
     blank = s.isnull()
     ambiguous = is_dmy & ibis.literal(dayfirst is None)
     t = _fence(t).mutate(**{
-        out: ibis.ifelse(valid, ibis.date(y, m, d), _null("date")),
-        out + TS: ibis.ifelse(valid, ibis.timestamp(y, m, d, t[n("h")], t[n("i")], t[n("sec")]),
-                              _null("timestamp")),
+        out: ibis.cases((valid, ibis.date(y, m, d)), (serial_ok, sdate), else_=_null("date")),
+        out + TS: ibis.cases(
+            (valid, ibis.timestamp(y, m, d, t[n("h")], t[n("i")], t[n("sec")])),
+            (serial_ok, sdate.cast("timestamp") + t[n("secs")].as_interval("s")),
+            else_=_null("timestamp")),
         out + BLANK: blank,
-        out + INVALID: ~blank & ~valid & ~ambiguous,
+        out + INVALID: ~blank & ~valid & ~serial_ok & ~ambiguous,
         out + AMBIGUOUS: ambiguous,
     })
     return _drop_tmp(t, out)

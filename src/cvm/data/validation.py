@@ -76,7 +76,7 @@ import ibis.expr.types as ir
 
 from cvm.data import parsing as P
 from cvm.data.mapping import ColumnMapping
-from cvm.data.readers import SOURCE_ROW, RawSource, materialize
+from cvm.data.readers import SOURCE_ROW, RawSource, drop_materialized, materialize
 from cvm.data.schema import ColumnSpec, TableSpec, table_spec
 from cvm.errors import ConfigError
 from cvm.labels import label
@@ -308,6 +308,9 @@ def check(
     # 2. parse (stage A)
     for col, header in mapped.items():
         t = _parse(t, spec.column(col), header, dayfirst_of.get(col))
+    # materialised: the staged parse compiles slowly in Ibis, and every later query reads it
+    t = materialize(t, "parsed")
+    parsed = t
 
     rules: list[_Rule] = []
 
@@ -452,6 +455,8 @@ def check(
     t = t.mutate(**{REJECT: _any([t[r.flag] for r in error_rules])})
     t = t.mutate(**{REASONS: ibis.ifelse(t[REJECT], reasons, P._null("string"))})
     t = materialize(t, "checked")
+    if t is not parsed:
+        drop_materialized(parsed)
 
     # 7. one aggregate query for every count
     aggs = {r.flag: _int_sum(t[r.flag]) for r in rules}
