@@ -41,7 +41,7 @@ A customer is in the summary when the first purchase is on or before the observa
 | `period_start` | date | first day of the calendar period | 期间首日 |
 | `orders` | int64 | purchases in the period: purchase days, or distinct orders with `count_by="order"` | 期内购买次数（按购买日，或按订单） |
 | `revenue` | float64 | total amount in the period | 期内收入 |
-| `product_cost` | float64 | total product cost in the period; NULL when the log has no `product_cost` column | 期内商品成本；无成本列时为空 |
+| `product_cost` | float64 | total product cost in the period (rows without one add 0); NULL when the log has no `product_cost` column | 期内商品成本；无成本列时为空 |
 | `marketing_cost` | float64 | relationship-marketing cost in the period; 0 without a `marketing_costs` table | 期内营销成本；未提供时为 0 |
 | `gross_margin` | float64 | `revenue - product_cost - marketing_cost`; NULL when product cost is unknown | 毛利；成本未知时为空 |
 
@@ -121,7 +121,8 @@ __all__ = [
 _EPOCH = dt.date(1970, 1, 1)
 _EPOCH_MONDAY = dt.date(1969, 12, 29)  # the Monday that starts the ISO week of 1970-01-01
 _COUNT_BY = ("day", "order")
-_BTYD_COLUMNS = ("customer_id", "frequency", "recency", "T", "monetary_value")
+NO_ORDER_PREFIX = "#day:"
+"""With ``count_by="order"``, rows without an order id form the order ``#day:YYYY-MM-DD``."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -234,7 +235,7 @@ def _days_since_epoch(date: dt.date) -> int:
 def _order_key(t: ir.Table) -> ir.StringValue:
     """The order a row belongs to; rows without an order id form one order per customer-day."""
     return t.order_id.cast("string").fill_null(
-        ibis.literal("\x00day:").concat(t.date.cast("string"))
+        ibis.literal(NO_ORDER_PREFIX).concat(t.date.cast("string"))
     )
 
 
@@ -268,6 +269,11 @@ def _purchases(t: ir.Table, count_by: str) -> ir.Table:
         spend=days.spend.cast("float64"),
         first_spend=days.first_spend.cast("float64"),
     )
+
+
+def _zero() -> ir.FloatingValue:
+    """A float64 zero; a bare ``0.0`` literal is NUMERIC on PostgreSQL."""
+    return ibis.literal(0).cast("float64")
 
 
 def _mean_or_zero(total: ir.FloatingValue, count: ir.IntegerValue) -> ir.FloatingValue:
@@ -391,7 +397,7 @@ def calibration_holdout(
         frequency_holdout=n_hold,
         revenue_holdout=rev_hold,
         monetary_value_holdout=_mean_or_zero(rev_hold, n_hold),
-        duration_holdout=ibis.literal(float((hold - cal).days) / unit.days, "float64"),
+        duration_holdout=ibis.literal((hold - cal).days).cast("float64") / unit.days,
     )
     return result.order_by("customer_id") if sort else result
 
@@ -516,7 +522,7 @@ def period_panel(
         _table(customers, "customers", ("customer_id",))
     has_cost = "product_cost" in t.columns
     null_cost = ibis.null("float64")
-    zero_cost = ibis.literal(0.0, "float64") if has_cost else null_cost
+    zero_cost = _zero() if has_cost else null_cost
 
     t = t.filter(t.date <= end).mutate(period_start=_period_start(t.date, period))
     counted = t.date if count_by == "day" else _order_key(t)
@@ -524,8 +530,9 @@ def period_panel(
         t.group_by(["customer_id", "period_start"]).aggregate(
             orders=counted.nunique().cast("int64"),
             revenue=t.amount.sum().cast("float64"),
-            product_cost=t.product_cost.sum().cast("float64") if has_cost else null_cost,
-            marketing_cost=ibis.literal(0.0, "float64"),
+            product_cost=t.product_cost.sum().fill_null(0.0).cast("float64") if has_cost
+            else null_cost,
+            marketing_cost=_zero(),
         )
     ]
     if marketing_costs is not None:
@@ -533,7 +540,7 @@ def period_panel(
         parts.append(mc.select(
             "customer_id", "period_start",
             orders=ibis.literal(0, "int64"),
-            revenue=ibis.literal(0.0, "float64"),
+            revenue=_zero(),
             product_cost=zero_cost,
             marketing_cost=mc.marketing_cost.cast("float64"),
         ))
@@ -551,9 +558,9 @@ def period_panel(
             "customer_id",
             period_start=_add_periods(grid._first, grid._k, period),
             orders=ibis.literal(0, "int64"),
-            revenue=ibis.literal(0.0, "float64"),
+            revenue=_zero(),
             product_cost=zero_cost,
-            marketing_cost=ibis.literal(0.0, "float64"),
+            marketing_cost=_zero(),
         ))
     if len(parts) == 1:
         panel = parts[0]
@@ -686,7 +693,8 @@ def cohort_table(
     active = t.group_by(["customer_id", "period_start"]).aggregate(
         orders=counted.nunique().cast("int64"),
         revenue=t.amount.sum().cast("float64"),
-        product_cost=t.product_cost.sum().cast("float64") if has_cost else ibis.null("float64"),
+        product_cost=t.product_cost.sum().fill_null(0.0).cast("float64") if has_cost
+        else ibis.null("float64"),
     )
     rows = active.join(acquired, "customer_id")
     table = rows.group_by(["cohort", "period_start"]).aggregate(
