@@ -1,0 +1,282 @@
+"""Input checks: every validation rule fires with the right count, rows and examples; the
+strict policy raises and writes nothing; the quarantine policy writes exactly the bad rows."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+
+from cvm.data.ingest import ingest, validate
+from cvm.errors import InvalidDataError, MissingColumnError
+
+AS_OF = "2024-12-31"
+
+MESSY = """客户编号,下单时间,实付金额,订单号,币种
+C1,2024-01-05,¥100.00,O1,CNY
+C1,2024-01-05,¥100.00,O1,CNY
+,2024-01-06,50,O2,CNY
+C2,2024-02-30,20,O3,CNY
+C2,2999-01-01,20,O4,CNY
+C3,2024-01-07,abc,O5,CNY
+C3,2024-01-07,nan,O6,CNY
+C4,2024-01-08,-30,O7,CNY
+C5,2024-01-09,80,O8,CNY
+C5,2024-01-10,-80,O8,CNY
+C6,2024-01-11,60,O9,CNY
+C7,2024-01-11,60,O9,CNY
+C8,2024-01-12,70,O10,CNY
+C8,2024-01-13,30,O10,CNY
+C9,2024-01-14,$5,O11,USD
+C9,2024-01-14,,O12,CNY
+C10,,10,O13,CNY
+C11,2024-01-15,"1,234.50",O14,CNY
+C12,2024-01-16,(5),O15,CNY
+"""
+BAD_ROWS = [4, 5, 6, 7, 8, 12, 13, 16, 17, 18]
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory):
+    """The messy file ingested once under the quarantine policy."""
+    tmp = tmp_path_factory.mktemp("messy")
+    path = write(tmp, "orders.csv", MESSY)
+    result = ingest(path, policy="quarantine", as_of=AS_OF)
+    return path, result
+
+
+@pytest.mark.parametrize(
+    ("rule", "column", "severity", "rows", "examples"),
+    [
+        ("missing_id", "customer_id", "error", [4], [None]),
+        ("unparseable_date", "date", "error", [5], ["2024-02-30"]),
+        ("future_date", "date", "error", [6], ["2999-01-01"]),
+        ("invalid_number", "amount", "error", [7], ["abc"]),
+        ("non_finite_number", "amount", "error", [8], ["nan"]),
+        ("negative_amount", "amount", "warning", [9, 11, 20], ["-30", "-80", "(5)"]),
+        ("repeated_order_id", "order_id", "error", [12, 13], ["O9", "O9"]),
+        ("order_id_several_dates", "order_id", "warning", [14, 15], ["O10", "O10"]),
+        ("mixed_currencies", "currency", "error", [16], ["币种=USD, 实付金额=$5"]),
+        ("duplicate_row", None, "warning", [3], None),
+    ],
+)
+def test_each_rule_reports_count_rows_examples(messy, rule, column, severity, rows, examples):
+    _, result = messy
+    issue = result.report.issue(rule, column)
+    assert issue is not None, result.report.to_dict()["issues"]
+    assert issue.severity == severity
+    assert issue.count == len(rows)
+    assert issue.rows == rows
+    if examples is not None:
+        assert issue.examples == examples
+    assert issue.file == "orders.csv"
+    assert issue.message.endswith(".")
+
+
+def test_missing_values_are_reported_per_column(messy):
+    report = messy[1].report
+    assert report.issue("missing_value", "amount").rows == [17]
+    assert report.issue("missing_value", "date").rows == [18]
+    assert report.issue("missing_value", "amount").column == "实付金额"
+
+
+def test_refunds_are_netted_and_reported(messy):
+    report = messy[1].report
+    refunded = report.issue("refunded_order")
+    assert (refunded.severity, refunded.count, refunded.rows) == ("info", 2, [10, 11])
+    unmatched = report.issue("unmatched_return")
+    assert (unmatched.count, unmatched.rows) == (2, [9, 20])
+
+
+def test_quarantine_keeps_valid_rows_and_writes_bad_rows(messy):
+    path, result = messy
+    report = result.report
+    assert (report.n_rows, report.n_rejected, report.n_valid) == (19, 10, 9)
+    qpath = path.with_name("orders.quarantine.csv")
+    assert report.quarantine_path == str(qpath)
+    with open(qpath, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["source_row"]) for r in rows] == BAD_ROWS
+    reasons = {int(r["source_row"]): r["reasons"] for r in rows}
+    assert reasons[4] == "missing_id"
+    assert reasons[12] == reasons[13] == "repeated_order_id"
+    assert reasons[16] == "mixed_currencies"
+    assert rows[0]["客户编号"] == ""  # raw columns are kept under the user's headers
+    got = result.table.order_by("source_row").to_pyarrow().to_pylist()
+    assert [r["source_row"] for r in got] == [2, 3, 14, 15, 19]
+    assert [r["amount"] for r in got] == [100.0, 100.0, 70.0, 30.0, 1234.5]
+    assert got[0]["date"] == dt.date(2024, 1, 5)
+    assert result.table.columns == ("customer_id", "date", "timestamp", "amount", "order_id",
+                                    "currency", "source_row")
+
+
+def test_report_json_round_trip(messy, tmp_path):
+    import json
+
+    report = messy[1].report
+    data = json.loads(report.write_json(tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert data["n_rejected"] == 10 and data["ok"] is False
+    assert {i["rule"] for i in data["issues"]} >= {"missing_id", "mixed_currencies"}
+    assert data["issues"][0]["label_zh"]
+
+
+def test_strict_raises_and_writes_nothing(tmp_path):
+    path = write(tmp_path, "orders.csv", MESSY)
+    with pytest.raises(InvalidDataError) as info:
+        ingest(path, as_of=AS_OF)
+    assert "missing_id" in str(info.value) and "orders.csv" in str(info.value)
+    assert info.value.report.n_rejected == 10
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv"]
+
+
+RETURNS = """customer_id,date,amount,order_id
+A,2024-01-01,10,O1
+A,2024-01-03,-4,O1
+B,2024-01-02,5,
+B,2024-01-02,-5,
+"""
+
+
+@pytest.mark.parametrize(
+    ("returns", "expected"),
+    [
+        ("auto", [("A", dt.date(2024, 1, 1), 6.0, 2)]),
+        ("net-order", [("A", dt.date(2024, 1, 1), 6.0, 2)]),
+        ("net-day", [("A", dt.date(2024, 1, 1), 10.0, 2)]),
+        ("keep", [("A", dt.date(2024, 1, 1), 10.0, 2), ("A", dt.date(2024, 1, 3), -4.0, 3),
+                  ("B", dt.date(2024, 1, 2), 5.0, 4), ("B", dt.date(2024, 1, 2), -5.0, 5)]),
+    ],
+)
+def test_returns_policies(tmp_path, returns, expected):
+    path = write(tmp_path, "r.csv", RETURNS)
+    result = ingest(path, returns=returns, as_of=AS_OF)
+    rows = result.table.order_by("source_row").to_pyarrow().to_pylist()
+    assert [(r["customer_id"], r["date"], r["amount"], r["source_row"]) for r in rows] == expected
+    if returns != "keep":
+        assert result.report.issue("refunded_order").rows == [4, 5]
+
+
+def test_returns_reject_makes_negative_amounts_errors(tmp_path):
+    path = write(tmp_path, "r.csv", RETURNS)
+    with pytest.raises(InvalidDataError) as info:
+        ingest(path, returns="reject", as_of=AS_OF)
+    issue = info.value.report.issue("negative_amount")
+    assert (issue.severity, issue.rows) == ("error", [3, 5])
+
+
+def test_duplicates_reject(tmp_path):
+    path = write(tmp_path, "d.csv", "customer_id,date,amount\nA,2024-01-01,1\nA,2024-01-01,1\n")
+    result = ingest(path, duplicates="reject", policy="quarantine", as_of=AS_OF)
+    assert result.report.issue("duplicate_row").severity == "error"
+    assert result.table.count().execute() == 1
+    assert Path(result.report.quarantine_path).read_text(encoding="utf-8").count("\n") == 2
+
+
+def test_stated_currency_rejects_other_currencies(tmp_path):
+    path = write(tmp_path, "c.csv", "customer_id,date,amount\nA,2024-01-01,$1\nB,2024-01-01,$2\n"
+                 "C,2024-01-01,3元\n")
+    report = validate(path, currency="CNY", as_of=AS_OF)
+    issue = report.issue("mixed_currencies")
+    assert (issue.count, issue.rows) == (2, [2, 3])
+    assert "USD 2" in issue.message and "CNY 1" in issue.message
+
+
+@pytest.mark.parametrize(
+    ("dates", "dayfirst", "expected"),
+    [
+        (["03/05/2024", "25/12/2024"], None, dt.date(2024, 5, 3)),
+        (["03/05/2024", "12/25/2024"], None, dt.date(2024, 3, 5)),
+        (["03/05/2024", "04/06/2024"], False, dt.date(2024, 3, 5)),
+        (["03-05-2024", "04-06-2024"], True, dt.date(2024, 5, 3)),
+    ],
+)
+def test_day_first_inference_and_choice(tmp_path, dates, dayfirst, expected):
+    body = "".join(f"A,{d},1\n" for d in dates)
+    path = write(tmp_path, "d.csv", "customer_id,date,amount\n" + body)
+    result = ingest(path, dayfirst=dayfirst, as_of=AS_OF)
+    first = result.table.order_by("source_row").to_pyarrow().to_pylist()[0]
+    assert first["date"] == expected
+
+
+@pytest.mark.parametrize(
+    ("dates", "needle"),
+    [(["03/05/2024", "04/06/2024"], "either way"), (["25/12/2024", "12/25/2024"], "mixes")],
+)
+def test_ambiguous_day_month_order(tmp_path, dates, needle):
+    body = "".join(f"A,{d},1\n" for d in dates)
+    path = write(tmp_path, "d.csv", "customer_id,date,amount\n" + body)
+    report = validate(path, as_of=AS_OF)
+    issue = report.issue("ambiguous_date")
+    assert (issue.count, issue.rows, issue.severity) == (2, [2, 3], "error")
+    assert needle in issue.message and "--dayfirst" in issue.message
+
+
+def test_mapping_that_names_a_missing_column_fails_first(tmp_path):
+    path = write(tmp_path, "m.csv", "客户编号,日期,金额\nA,2024-01-01,1\n")
+    with pytest.raises(MissingColumnError) as info:
+        ingest(path, columns={"customer_id": "客户号"})
+    assert "客户号" in str(info.value) and "'客户编号'" in str(info.value)
+    assert not (tmp_path / "m.quarantine.csv").exists()
+
+
+def test_customers_rules_and_custom_attributes(tmp_path):
+    text = ("会员号,注册日期,获客成本,爱好\nM1,2024-01-01,10,跑步\nM1,2024-01-02,5,读书\n"
+            "M2,2024-01-03,-1,\nM3,2024-01-04,abc,\nM4,2024-01-05,￥1 000,游泳\n")
+    path = write(tmp_path, "cust.csv", text)
+    result = ingest(path, "customers", policy="quarantine", as_of=AS_OF)
+    report = result.report
+    assert report.issue("duplicate_id").rows == [2, 3]
+    assert report.issue("out_of_range", "acquisition_cost").rows == [4]
+    assert report.issue("invalid_number", "acquisition_cost").rows == [5]
+    assert report.issue("unmapped_column") is None  # kept as a custom attribute
+    rows = result.table.to_pyarrow().to_pylist()
+    assert rows == [{"customer_id": "M4", "acquisition_date": dt.date(2024, 1, 5),
+                     "acquisition_cost": 1000.0, "爱好": "游泳", "source_row": 6}]
+
+
+def test_marketing_costs_need_customer_or_segment(tmp_path):
+    text = "customer_id,segment,date,cost\nA,,2024-01-01,5\n,gold,2024-01-01,7\n,,2024-01-01,1\n" \
+           "B,,2024-01-01,x\n"
+    report = validate(write(tmp_path, "mc.csv", text), "marketing_costs", as_of=AS_OF)
+    assert report.issue("missing_id").rows == [4]
+    assert report.issue("invalid_number", "cost").rows == [5]
+    assert report.n_rejected == 2
+
+
+def test_referrals_self_referral(tmp_path):
+    text = "推荐人,被推荐人,推荐日期\nA,B,2024-01-01\nC,C,2024-01-02\n,D,2024-01-03\n"
+    report = validate(write(tmp_path, "ref.csv", text), "referrals", as_of=AS_OF)
+    assert report.issue("self_referral").rows == [3]
+    assert report.issue("missing_id", "referrer_id").rows == [4]
+
+
+def test_surveys_rules(tmp_path):
+    text = ("customer_id,date,nps,satisfaction,complaint\nA,2024-01-01,9,4.5,是\n"
+            "B,2024-01-01,11,3,否\nC,2024-01-01,7.5,x,maybe\n")
+    report = validate(write(tmp_path, "s.csv", text), "surveys", as_of=AS_OF)
+    assert report.issue("out_of_range", "nps").rows == [3]
+    assert report.issue("invalid_number", "nps").rows == [4]
+    assert report.issue("invalid_number", "satisfaction").rows == [4]
+    assert report.issue("invalid_flag", "complaint").examples == ["maybe"]
+
+
+def test_cdnow_sample_ingests_without_errors():
+    path = files("cvm.datasets") / "data" / "cdnow_sample.csv.gz"
+    result = ingest(path, as_of="2000-01-01")
+    report = result.report
+    assert report.ok and report.n_rows == 6919 and report.n_rejected == 0
+    assert {i.severity for i in report.issues} <= {"warning", "info"}
+    dup = report.issue("duplicate_row")
+    assert dup.severity == "warning" and dup.count > 0
+    assert result.table.count().execute() == 6919  # no returns: nothing netted
+    assert result.table.columns == ("customer_id", "date", "timestamp", "amount", "quantity",
+                                    "source_row")
