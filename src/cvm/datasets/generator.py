@@ -53,7 +53,7 @@ BEHAVIOUR_PATTERNS: dict[str, str] = {
     "stable": "buys at a steady rate (稳定)",
     "decline": "buys less and less often; less satisfied (衰退)",
     "churn": "stops buying for good at a random time (流失)",
-    "return": "stops for six months or more, then comes back (回流)",
+    "return": "stops for about half a year to a year, then comes back (回流)",
 }
 """The latent purchase pattern stored in ``customers.behaviour_pattern``."""
 
