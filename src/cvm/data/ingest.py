@@ -118,7 +118,7 @@ def ingest(
             report.quarantine_path = str(path)
             log.warning("%s: %d rows written to %s", raw.name, report.n_rejected, path)
         canonical = _canonical(checked)
-        if spec.name == "transactions":
+        if spec.name == "transactions" and _has_negatives(report):
             canonical, issues = net_returns(canonical, checked.returns, file=raw.name,
                                             has_order_id="order_id" in cmap.columns)
             report.issues.extend(issues)
@@ -150,7 +150,7 @@ def validate(source: Any, table: str = "transactions", **options: Any) -> Valida
     try:
         cmap = resolve_mapping(raw.columns, spec, source_name=raw.name, **map_opts)
         checked = check(raw, cmap, **options)
-        if spec.name == "transactions":
+        if spec.name == "transactions" and _has_negatives(checked.report):
             valid = _canonical(checked)
             _, issues = net_returns(valid, checked.returns, file=raw.name,
                                     has_order_id="order_id" in cmap.columns)
@@ -158,6 +158,11 @@ def validate(source: Any, table: str = "transactions", **options: Any) -> Valida
         return checked.report
     finally:
         raw.close()
+
+
+def _has_negatives(report: ValidationReport) -> bool:
+    issue = report.issue("negative_amount")
+    return issue is not None and issue.severity != "error"
 
 
 def _default_quarantine(raw: Any) -> Path:

@@ -314,10 +314,11 @@ def check(
 
     rules: list[_Rule] = []
 
+    flags: dict[str, ir.BooleanValue] = {}
+
     def add(rule, severity, col, flag_expr, message, example_cols=None, flag_name=None):
-        nonlocal t
         fname = flag_name or f"__f{len(rules)}"
-        t = t.mutate(**{fname: flag_expr.fill_null(False)})
+        flags[fname] = flag_expr.fill_null(False)
         header = mapped.get(col) if col else None
         cols = example_cols if example_cols is not None else ((header,) if header else ())
         rules.append(_Rule(rule, severity, col, header, fname, message, tuple(cols)))
@@ -441,19 +442,17 @@ def check(
             "they are kept as separate purchases (use duplicates=reject to reject them)."),
         example_cols=tuple(mapped.values()))
 
-    # 6. reject flag and reasons, then materialise once
+    # 6. every rule column in one projection, then the reject flag and reasons
+    t = t.mutate(**flags)
     error_rules = [r for r in rules if r.severity == "error"]
     by_rule: dict[str, list[str]] = {}
     for r in error_rules:
         by_rule.setdefault(r.rule, []).append(r.flag)
-    reason_parts = [
-        ibis.ifelse(_any([t[f] for f in flags]), r + ";", "") for r, flags in by_rule.items()
-    ]
     reasons = ibis.literal("")
-    for part in reason_parts:
-        reasons = reasons + part
-    t = t.mutate(**{REJECT: _any([t[r.flag] for r in error_rules])})
-    t = t.mutate(**{REASONS: ibis.ifelse(t[REJECT], reasons, P._null("string"))})
+    for rule_id, names in by_rule.items():
+        reasons = reasons + ibis.ifelse(_any([t[f] for f in names]), rule_id + ";", "")
+    reject = _any([t[r.flag] for r in error_rules])
+    t = t.mutate(**{REJECT: reject, REASONS: ibis.ifelse(reject, reasons, P._null("string"))})
     t = materialize(t, "checked")
     if t is not parsed:
         drop_materialized(parsed)
@@ -610,17 +609,17 @@ def net_returns(
         **{f"__net_{c}": t[c].sum().over(w) for c in ("quantity", "product_cost")
            if c in t.columns},
     )
-    t = materialize(t, "netted") if P.backend_name(t) is not None else t
     touched = t.__neg > 0
-    refunded = touched & t.__first.notnull() & (t.__net <= 0)
-    unmatched = touched & t.__first.isnull()
+    refunded = (touched & t.__first.notnull() & (t.__net <= 0)).fill_null(False)
+    unmatched = (touched & t.__first.isnull()).fill_null(False)
+    counts = t.aggregate(refunded_order=refunded.cast("int64").sum(),
+                         unmatched_return=unmatched.cast("int64").sum()).to_pyarrow().to_pylist()
     issues = []
     for rule, cond, what in (
         ("refunded_order", refunded, f"fully refunded (net amount ≤ 0) {unit}s"),
         ("unmatched_return", unmatched, f"returns with no purchase in their {unit}"),
     ):
-        rec = t.filter(cond).aggregate(n=lambda r: r.count()).to_pyarrow().to_pylist()
-        n = int(rec[0]["n"]) if rec else 0
+        n = int(counts[0][rule] or 0) if counts else 0
         if not n:
             continue
         sel = t.filter(cond).order_by("source_row").limit(MAX_ROWS)
