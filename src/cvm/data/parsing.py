@@ -318,8 +318,8 @@ def infer_dayfirst(t: ir.Table, column: str) -> DayFirstEvidence:
     )
     agg = u.aggregate(
         n_dmy=u.count(),
-        first_over_12=(u.first > 12).cast("int64").sum(),
-        second_over_12=(u.second > 12).cast("int64").sum(),
+        first_over_12=ibis.ifelse(u.first > 12, 1, 0).sum(),
+        second_over_12=ibis.ifelse(u.second > 12, 1, 0).sum(),
     )
     row = agg.to_pyarrow().to_pylist()[0]
     return DayFirstEvidence(*(int(row[k] or 0) for k in ("n_dmy", "first_over_12",

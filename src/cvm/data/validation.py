@@ -249,7 +249,8 @@ def _parse(t: ir.Table, cs: ColumnSpec, header: str, dayfirst: bool | None) -> i
 
 
 def _int_sum(flag: ir.BooleanValue) -> ir.Scalar:
-    return flag.fill_null(False).cast("int64").sum()
+    # PostgreSQL cannot cast boolean to bigint: count with a CASE instead
+    return ibis.ifelse(flag.fill_null(False), 1, 0).sum()
 
 
 def check(
@@ -602,7 +603,7 @@ def net_returns(
     w = ibis.window(group_by=keys)
     amount = t.amount
     t = t.mutate(
-        __neg=(amount < 0).fill_null(False).cast("int64").max().over(w),
+        __neg=ibis.ifelse((amount < 0).fill_null(False), 1, 0).max().over(w),
         __net=amount.sum().over(w),
         __first=ibis.ifelse(amount > 0, t.source_row, P._null("int64")).min().over(w),
         __rows=t.count().over(w),
@@ -612,8 +613,8 @@ def net_returns(
     touched = t.__neg > 0
     refunded = (touched & t.__first.notnull() & (t.__net <= 0)).fill_null(False)
     unmatched = (touched & t.__first.isnull()).fill_null(False)
-    counts = t.aggregate(refunded_order=refunded.cast("int64").sum(),
-                         unmatched_return=unmatched.cast("int64").sum()).to_pyarrow().to_pylist()
+    counts = t.aggregate(refunded_order=_int_sum(refunded),
+                         unmatched_return=_int_sum(unmatched)).to_pyarrow().to_pylist()
     issues = []
     for rule, cond, what in (
         ("refunded_order", refunded, f"fully refunded (net amount ≤ 0) {unit}s"),
