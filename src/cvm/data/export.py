@@ -98,9 +98,12 @@ def _write_stream(table: Any, tmp: Path, fmt: str) -> None:
 
     reader = _record_batches(table)
     if fmt == "parquet":
-        with pq.ParquetWriter(tmp, reader.schema) as writer:
+        schema = reader.schema
+        with pq.ParquetWriter(tmp, schema) as writer:
             for batch in reader:
-                writer.write_batch(batch)
+                # engines may hand a batch typed differently from the declared schema
+                # (a literal as decimal, say): hold every batch to the one schema
+                writer.write_batch(batch if batch.schema.equals(schema) else batch.cast(schema))
         return
     # DuckDB streams the Arrow batches into a plainly quoted CSV (quotes only where needed).
     con = duckdb.connect()
