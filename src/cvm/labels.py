@@ -51,6 +51,8 @@ TERMS: dict[str, Term] = {
     "rule.out_of_range": Term("value out of range", "数值超出范围"),
     "rule.self_referral": Term("customer referred themselves", "客户推荐了自己"),
     "rule.duplicate_id": Term("id appears more than once", "编号重复出现"),
+    "rule.missing_value": Term("required value is blank", "必填值为空"),
+    "rule.unmapped_column": Term("column not used", "未使用的列"),
     # summaries
     "summary.btyd": Term("BTYD summary", "BTYD 汇总"),
     "summary.holdout": Term("calibration / holdout split", "校准期 / 验证期划分"),
