@@ -106,7 +106,7 @@ def test_summary_writes_parquet_csv_and_excel(tmp_path, capsys, monkeypatch):
 def test_chinese_headers_are_detected_and_labels_switch_language(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "订单.csv"
-    path.write_text("客户编号,交易日期,金额\nA01,2024年5月3日,¥1,200\nA01,2024年6月1日,300元\n",
+    path.write_text("客户编号,交易日期,金额\nA01,2024年5月3日,\"¥1,200\"\nA01,2024年6月1日,300元\n",
                     encoding="gb18030")
     code, out, _ = run(capsys, "--lang", "zh", "summary", str(path), "--end", "2024-06-30",
                        "-o", str(tmp_path / "s.csv"))
