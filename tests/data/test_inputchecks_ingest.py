@@ -198,3 +198,12 @@ def test_cdnow_sample_ingests_without_errors():
     assert result.table.count().execute() == 6919  # no returns: nothing netted
     assert result.table.columns == ("customer_id", "date", "timestamp", "amount", "quantity",
                                     "source_row")
+
+
+def test_every_rule_has_an_english_and_chinese_label(messy):
+    from cvm.data.validation import RULES
+    from cvm.labels import TERMS
+
+    assert all(f"rule.{r}" in TERMS for r in RULES)
+    assert {i.rule for i in messy[1].report.issues} <= set(RULES)
+    assert messy[1].report.issue("missing_id").message_zh == "编号缺失或为空：1 行（列 客户编号）。"

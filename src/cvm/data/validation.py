@@ -91,6 +91,15 @@ DUPLICATES_POLICIES = ("keep", "reject")
 MAX_ROWS = 10
 MAX_EXAMPLES = 5
 
+RULES: tuple[str, ...] = (
+    "missing_column", "unmapped_column", "missing_id", "missing_value", "unparseable_date",
+    "ambiguous_date", "future_date", "invalid_number", "non_finite_number", "invalid_flag",
+    "out_of_range", "negative_amount", "refunded_order", "unmatched_return", "duplicate_row",
+    "repeated_order_id", "order_id_several_dates", "mixed_currencies", "duplicate_id",
+    "self_referral",
+)
+"""Every rule id, in the order of the table above; each has a ``rule.<id>`` label."""
+
 REJECT = "__reject"
 REASONS = "__reasons"
 
@@ -481,9 +490,10 @@ def check(
         if not n:
             continue
         rows, examples = _examples(t, r.flag, r.example_cols)
+        where = f"（列 {r.header}）" if r.header else ""
         report.issues.append(ValidationIssue(
             name, spec.name, r.rule, r.severity, r.header, r.cvm_column, n, rows, examples,
-            r.message(n, examples)))
+            r.message(n, examples), f"{label('rule.' + r.rule, 'zh')}：{n} 行{where}。"))
     return Checked(report, t, mapping, spec, returns)
 
 
