@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from cvm.data import summaries
 from tests import reference
 
-EXAMPLES = {"duckdb": 25, "postgres": 10, "spark": 5}
+EXAMPLES = {"duckdb": 25, "postgres": 10, "spark": 3}
 BASE = dt.date(2023, 12, 18)  # a Monday; the log spans a year end and a leap day
 SPAN = 120
 # fixed-width lower-case ids sort the same under every engine's collation
