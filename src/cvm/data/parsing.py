@@ -253,19 +253,23 @@ def parse_date(
     # clamp every part so that no engine ever sees an impossible date
     clamp = (("y", 2000), ("m", 1), ("d", 1), ("h", 0), ("i", 0), ("sec", 0))
     t = _fence(t).mutate(**{n(k): ibis.ifelse(valid, t[n(k)], dflt) for k, dflt in clamp})
-    t = _fence(t).mutate(**{
-        n("sdate"): ibis.date(1899, 12, 30) + t[n("days")].as_interval("D"),
-    })
     y, m, d = t[n("y")], t[n("m")], t[n("d")]
-    sdate = t[n("sdate")]
+    # timestamps as date + seconds of the day: Spark has no timestamp-from-parts in Ibis
+    t = _fence(t).mutate(**{
+        n("date"): ibis.cases(
+            (valid, ibis.date(y, m, d)),
+            (serial_ok, ibis.date(1899, 12, 30) + t[n("days")].as_interval("D")),
+            else_=_null("date"),
+        ),
+        n("secs"): ibis.ifelse(valid, t[n("h")] * 3600 + t[n("i")] * 60 + t[n("sec")],
+                               t[n("secs")]),
+    })
+    date = t[n("date")]
     blank = s.isnull()
     ambiguous = is_dmy & ibis.literal(dayfirst is None)
     t = _fence(t).mutate(**{
-        out: ibis.cases((valid, ibis.date(y, m, d)), (serial_ok, sdate), else_=_null("date")),
-        out + TS: ibis.cases(
-            (valid, ibis.timestamp(y, m, d, t[n("h")], t[n("i")], t[n("sec")])),
-            (serial_ok, sdate.cast("timestamp") + t[n("secs")].as_interval("s")),
-            else_=_null("timestamp")),
+        out: date,
+        out + TS: date.cast("timestamp") + t[n("secs")].as_interval("s"),
         out + BLANK: blank,
         out + INVALID: ~blank & ~valid & ~serial_ok & ~ambiguous,
         out + AMBIGUOUS: ambiguous,

@@ -480,6 +480,9 @@ def materialize(expr: ir.Table, prefix: str = "table") -> ir.Table:
     tables made here live as long as the connection.
     """
     backend = expr._find_backend(use_default=True)
+    if backend.name == "pyspark":
+        # Spark has no temporary tables in Ibis; its cache is a cached temporary view
+        return expr.cache()
     name = _tmp_name(prefix)
     try:
         backend.create_table(name, expr, temp=True)
