@@ -54,7 +54,6 @@ nested expression would be inlined by the compiler into megabytes of SQL.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import ibis
 import ibis.expr.types as ir
