@@ -53,6 +53,13 @@ def test_csv_every_column_is_text(tmp_path):
     assert rows(raw) == [{"id": "007", "amount": "1.50", "source_row": 2}]
 
 
+def test_csv_short_rows_are_padded_not_dropped(tmp_path):
+    path = tmp_path / "short.csv"
+    path.write_text("customer_id,date,amount\nA,2024-01-01,1\nB,2024-01-02\n", encoding="utf-8")
+    assert rows(read_source(path))[1] == {"customer_id": "B", "date": "2024-01-02",
+                                          "amount": None, "source_row": 3}
+
+
 def test_csv_source_row_follows_file_order_on_a_multi_megabyte_file(tmp_path):
     rng = random.Random(7)
     path = tmp_path / "big.csv"
@@ -162,6 +169,7 @@ def test_duckdb_file(tmp_path):
     ("name", "content", "match"),
     [
         ("missing.csv", None, "missing.csv: file not found"),
+        ("empty.csv", b"", "empty.csv: the file is empty"),
         ("data.foo", b"a,b\n", "data.foo: unknown file type"),
         ("broken.xlsx", b"not a zip", "broken.xlsx: cannot open the workbook"),
         ("broken.parquet", b"not parquet", "broken.parquet: cannot read the file as Parquet"),

@@ -225,9 +225,15 @@ def read_csv(path: str | Path, *, con: Any = None, encoding: str | None = None) 
     """Read a CSV file with every column as text; ``source_row`` = record number (header 1).
 
     DuckDB reads it single-threaded (``parallel=false``), which keeps the file order, and
-    ``row_number() over ()`` numbers the records in that order.
+    ``row_number() over ()`` numbers the records in that order. DuckDB skips empty lines, so
+    after an empty line ``source_row`` is one less than the editor's line number. A row with
+    too few fields is padded with blanks (which validation then reports), never dropped.
     """
     path = Path(path)
+    with _open_bytes(path) as fh:
+        if not fh.read(1):
+            raise InputFileError(f"{path.name}: the file is empty",
+                                 hint="export the data again with a header row")
     con = _duckdb(con)
     encoding = encoding or detect_encoding(path)
     tmpdir = None
@@ -246,7 +252,7 @@ def read_csv(path: str | Path, *, con: Any = None, encoding: str | None = None) 
     name = _tmp_name("csv")
     scan = (
         f"read_csv({_sql_str(str(read_path))}, header=true, all_varchar=true, "
-        f"parallel=false, auto_detect=true, sample_size=-1)"
+        f"parallel=false, auto_detect=true, null_padding=true)"
     )
     try:
         con.raw_sql(
