@@ -240,35 +240,33 @@ def _order_key(t: ir.Table) -> ir.StringValue:
 
 
 def _purchases(t: ir.Table, count_by: str) -> ir.Table:
-    """One row per customer and purchase day: ``day`` (integer), ``n`` purchases that day,
-    ``spend`` and ``first_spend`` (spend of the day's first purchase, ties by order id).
+    """One row per customer and purchase day: ``date``, ``spend`` and, with
+    ``count_by="order"``, ``n`` (orders that day) and ``first_spend`` (spend of the day's
+    first order, ties broken by the smaller order id).
 
-    With ``count_by="day"`` every day is one purchase, so ``n = 1`` and ``first_spend = spend``.
+    With ``count_by="day"`` each row is one purchase (``n`` = 1, ``first_spend`` = ``spend``),
+    so those columns are left out to keep the large first aggregation lean.
     """
     if count_by == "day":
-        days = t.group_by(["customer_id", "date"]).aggregate(spend=t.amount.sum())
-        return days.select(
-            "customer_id",
-            day=_day_number(days.date),
-            n=ibis.literal(1, "int64"),
-            spend=days.spend.cast("float64"),
-            first_spend=days.spend.cast("float64"),
-        )
+        return t.group_by(["customer_id", "date"]).aggregate(spend=t.amount.sum())
     orders = t.mutate(order_key=_order_key(t)).group_by(["customer_id", "order_key"]).aggregate(
         date=ibis._.date.min(), spend=ibis._.amount.sum()
     )
-    days = orders.group_by(["customer_id", "date"]).aggregate(
-        n=orders.order_key.count(),
+    return orders.group_by(["customer_id", "date"]).aggregate(
         spend=orders.spend.sum(),
+        n=orders.order_key.count(),
         first_spend=orders.spend.argmin(orders.order_key),
     )
-    return days.select(
-        "customer_id",
-        day=_day_number(days.date),
-        n=days.n.cast("int64"),
-        spend=days.spend.cast("float64"),
-        first_spend=days.first_spend.cast("float64"),
-    )
+
+
+def _count(p: ir.Table, count_by: str, where: ir.BooleanValue | None = None) -> ir.IntegerValue:
+    """Purchases among the customer-day rows of ``p`` (optionally only ``where``)."""
+    return p.n.sum(where=where) if count_by == "order" else p.count(where=where)
+
+
+def _first_spend(p: ir.Table, count_by: str) -> ir.FloatingValue:
+    """Spend of the first purchase: the first order of the first day, or the first day."""
+    return (p.first_spend if count_by == "order" else p.spend).argmin(p.date)
 
 
 def _zero() -> ir.FloatingValue:
@@ -282,13 +280,17 @@ def _mean_or_zero(total: ir.FloatingValue, count: ir.IntegerValue) -> ir.Floatin
     return ibis.ifelse(count > 0, total / safe, 0.0)
 
 
-def _btyd_columns(first, last, n, total, first_spend, end_day: int, unit: TimeUnit) -> dict:
+def _btyd_columns(first, last, n, total, first_spend, end: dt.date, unit: TimeUnit) -> dict:
+    """The BTYD columns from per-customer first and last purchase dates, purchase count,
+    total spend and first-purchase spend. Day numbers are integers until the final division."""
+    first_day = _day_number(first)
     frequency = (n - 1).cast("int64")
     return {
         "frequency": frequency,
-        "recency": (last - first).cast("float64") / unit.days,
-        "T": (ibis.literal(end_day, "int64") - first).cast("float64") / unit.days,
-        "monetary_value": _mean_or_zero(total - first_spend, frequency),
+        "recency": (_day_number(last) - first_day).cast("float64") / unit.days,
+        "T": (ibis.literal(_days_since_epoch(end), "int64") - first_day).cast("float64")
+        / unit.days,
+        "monetary_value": _mean_or_zero((total - first_spend).cast("float64"), frequency),
     }
 
 
@@ -326,10 +328,9 @@ def btyd_summary(
     sort = _bool(sort, "sort")
     t = _transactions(transactions, count_by)
     p = _purchases(t.filter(t.date <= end), count_by)
-    n = p.n.sum() if count_by == "order" else p.count()
     result = p.group_by("customer_id").aggregate(
-        **_btyd_columns(p.day.min(), p.day.max(), n, p.spend.sum(), p.first_spend.argmin(p.day),
-                        _days_since_epoch(end), unit)
+        **_btyd_columns(p.date.min(), p.date.max(), _count(p, count_by), p.spend.sum(),
+                        _first_spend(p, count_by), end, unit)
     )
     return result.order_by("customer_id") if sort else result
 
@@ -373,27 +374,26 @@ def calibration_holdout(
     sort = _bool(sort, "sort")
     t = _transactions(transactions, count_by)
     p = _purchases(t.filter(t.date <= hold), count_by)
-    cal_day = _days_since_epoch(cal)
-    in_cal = p.day <= cal_day
-    in_hold = p.day > cal_day
+    in_cal = p.date <= cal
+    in_hold = p.date > cal
     # every calibration day precedes every holdout day, so the first purchase overall is the
     # first calibration purchase of the customers we keep
     stats = p.group_by("customer_id").aggregate(
-        _first=p.day.min(),
-        _last=p.day.max(where=in_cal),
-        _n=p.n.sum(where=in_cal) if count_by == "order" else p.count(where=in_cal),
+        _first=p.date.min(),
+        _last=p.date.max(where=in_cal),
+        _n=_count(p, count_by, in_cal),
         _total=p.spend.sum(where=in_cal),
-        _first_spend=p.first_spend.argmin(p.day),
-        _n_hold=p.n.sum(where=in_hold) if count_by == "order" else p.count(where=in_hold),
+        _first_spend=_first_spend(p, count_by),
+        _n_hold=_count(p, count_by, in_hold),
         _rev_hold=p.spend.sum(where=in_hold),
     )
-    stats = stats.filter(stats._first <= cal_day)
+    stats = stats.filter(stats._first <= cal)
     n_hold = stats._n_hold.fill_null(0).cast("int64")
-    rev_hold = stats._rev_hold.fill_null(0.0).cast("float64")
+    rev_hold = stats._rev_hold.cast("float64").fill_null(0.0)
     result = stats.select(
         "customer_id",
         **_btyd_columns(stats._first, stats._last, stats._n, stats._total, stats._first_spend,
-                        cal_day, unit),
+                        cal, unit),
         frequency_holdout=n_hold,
         revenue_holdout=rev_hold,
         monetary_value_holdout=_mean_or_zero(rev_hold, n_hold),
