@@ -19,7 +19,8 @@ Every raw row gets ``source_row``, the row as a person finds it in the source:
 
 CSV encodings: UTF-8 (with or without BOM) is read directly; anything else (GBK, GB18030,
 Big5, Latin-1 …) is detected by charset-normalizer on a sample and transcoded to a temporary
-UTF-8 file in streaming chunks.
+UTF-8 file in streaming chunks. Temporary files (a transcoded CSV, an Excel sheet as
+Parquet) are loaded into a DuckDB temporary table and deleted before the reader returns.
 
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -81,7 +82,7 @@ class RawSource:
         return self.table._find_backend(use_default=True)
 
     def close(self) -> None:
-        """Remove temporary files (transcoded CSV, Excel → Parquet) once they are not needed."""
+        """Release temporary files, if any (readers now remove them before returning)."""
         if self._tmpdir is not None:
             self._tmpdir.cleanup()
             self._tmpdir = None
@@ -254,21 +255,25 @@ def read_csv(path: str | Path, *, con: Any = None, encoding: str | None = None) 
         f"read_csv({_sql_str(str(read_path))}, header=true, all_varchar=true, "
         f"parallel=false, auto_detect=true, null_padding=true)"
     )
+    # a transcoded copy is loaded into a temporary table, so the copy can go at once;
+    # a UTF-8 file is scanned through a view (read once, when validation materialises it)
+    kind = "VIEW" if tmpdir is None else "TABLE"
     try:
         con.raw_sql(
-            f'CREATE OR REPLACE TEMP VIEW "{name}" AS '
+            f'CREATE OR REPLACE TEMP {kind} "{name}" AS '
             f"SELECT *, CAST(row_number() OVER () + 1 AS BIGINT) AS {SOURCE_ROW} FROM {scan}"
         )
         table = con.table(name)
         columns = tuple(c for c in table.columns if c != SOURCE_ROW)
     except Exception as exc:
+        raise InputFileError(f"{path.name}: cannot read the file as CSV: {exc}") from exc
+    finally:
         if tmpdir is not None:
             tmpdir.cleanup()
-        raise InputFileError(f"{path.name}: cannot read the file as CSV: {exc}") from exc
     if SOURCE_ROW in columns:
         raise InputFileError(f"{path.name}: has a column named {SOURCE_ROW!r}, which CVM reserves",
                              hint="rename that column")
-    return RawSource(table, path.name, columns, path, "csv", tmpdir)
+    return RawSource(table, path.name, columns, path, "csv")
 
 
 # -- Excel ------------------------------------------------------------------------------------
@@ -309,6 +314,14 @@ def read_excel(path: str | Path, *, sheet: str | int | None = None, con: Any = N
     Cells become text; date cells are written as ISO dates (``2024-05-03`` or
     ``2024-05-03 14:30:00``), so nothing is lost. ``source_row`` is the sheet row number.
     Entirely empty rows are skipped.
+
+    >>> import datetime, tempfile, pathlib, openpyxl
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "book.xlsx"
+    >>> wb = openpyxl.Workbook(); ws = wb.active
+    >>> ws.append(["客户编号", "日期"]); ws.append(["A", datetime.datetime(2024, 5, 3)])
+    >>> wb.save(path)
+    >>> read_excel(path, sheet=0).table.to_pyarrow().to_pylist()
+    [{'客户编号': 'A', '日期': '2024-05-03', 'source_row': 2}]
     """
     import openpyxl
     import pyarrow as pa
@@ -384,17 +397,30 @@ def read_excel(path: str | Path, *, sheet: str | int | None = None, con: Any = N
     finally:
         wb.close()
     log.debug("excel %s sheet %s header row %d", path.name, ws.title, header_row)
-    table = con.read_parquet(out_path, table_name=_tmp_name("xlsx"))
     if SOURCE_ROW in headers:
+        tmpdir.cleanup()
         raise InputFileError(f"{path.name}: has a column named {SOURCE_ROW!r}, which CVM reserves")
-    return RawSource(table, f"{path.name}[{ws.title}]", tuple(headers), path, "excel", tmpdir)
+    name = _tmp_name("xlsx")
+    try:
+        con.raw_sql(f'CREATE TEMP TABLE "{name}" AS SELECT * FROM '
+                    f"read_parquet({_sql_str(str(out_path))})")
+    finally:
+        tmpdir.cleanup()
+    return RawSource(con.table(name), f"{path.name}[{ws.title}]", tuple(headers), path, "excel")
 
 
 # -- Parquet and databases --------------------------------------------------------------------
 
 
 def read_parquet(path: str | Path, *, con: Any = None) -> RawSource:
-    """Read a Parquet file (types kept); ``source_row`` is the row's position from 1."""
+    """Read a Parquet file (types kept); ``source_row`` is the row's position from 1.
+
+    >>> import tempfile, pathlib, pyarrow as pa, pyarrow.parquet as pq
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.parquet"
+    >>> pq.write_table(pa.table({"amount": [2.5, 1.0]}), path)
+    >>> read_parquet(path).table.to_pyarrow().to_pylist()
+    [{'amount': 2.5, 'source_row': 1}, {'amount': 1.0, 'source_row': 2}]
+    """
     path = Path(path)
     con = _duckdb(con)
     name = _tmp_name("parquet")

@@ -275,6 +275,15 @@ def check(
     """Parse the mapped columns of ``raw``, apply every rule, and build the report.
 
     The parsed and flagged table is materialised once on its backend (a temporary table).
+
+    >>> import ibis
+    >>> from cvm.data.mapping import resolve_mapping
+    >>> from cvm.data.readers import read_source
+    >>> raw = read_source(ibis.memtable({"客户编号": ["A", ""], "日期": ["2024-01-02", "2024-02-30"],
+    ...                                  "金额": ["¥5", "6"]}))
+    >>> checked = check(raw, resolve_mapping(raw.columns), as_of="2024-12-31")
+    >>> [(i.rule, i.rows, i.examples) for i in checked.report.issues]
+    [('missing_id', [2], ['']), ('unparseable_date', [2], ['2024-02-30'])]
     """
     spec = table_spec(mapping.table)
     if returns not in RETURNS_POLICIES:
