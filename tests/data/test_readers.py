@@ -224,3 +224,14 @@ def test_ibis_table_source():
     t = ibis.memtable({"customer_id": ["x"], "date": ["2024-01-01"], "amount": ["1"]})
     result = ingest(t, as_of="2024-12-31")
     assert result.table.to_pyarrow().to_pylist()[0]["source_row"] == 1
+
+
+def test_table_name_on_a_duckdb_connection():
+    from cvm.data.connect import duckdb_connection
+
+    con = duckdb_connection()
+    con.create_table("sales", ibis.memtable({"customer_id": ["a", "b"], "amount": [1.0, 2.0]}))
+    raw = read_source("sales", con=con)
+    assert [(r["customer_id"], r["source_row"]) for r in rows(raw)] == [("a", 1), ("b", 2)]
+    raw = read_source(None, con=con, query="SELECT customer_id FROM sales WHERE amount > 1")
+    assert [r["customer_id"] for r in rows(raw)] == ["b"]

@@ -20,6 +20,10 @@ Dates
                                   the fraction is the time of day
     ============================  ==========================================================
 
+    Excel serials count days from 1899-12-30, which matches Excel from 1900-03-01 (serial 61)
+    on; serials 1–60 read one day earlier than Excel shows, because Excel counts a
+    29 February 1900 that never existed.
+
     A timestamp with an offset keeps its *local wall-clock* date and time as written, and the
     offset is dropped: ``2024-05-03T23:30+08:00`` is 3 May 2024 23:30, not 15:30 UTC. A
     purchase belongs to the day the customer saw on the receipt. Fractions of a second are

@@ -138,8 +138,10 @@ def read_source(
 
         pg = postgres_connection(text)
         return _read_db_table(pg, table_name, query, _redact(text))
-    if con is not None and getattr(con, "name", None) != "duckdb" and not Path(text).exists():
-        return _read_db_table(con, table_name or text, query, con.name)
+    if con is not None and (query is not None or not Path(text).exists()):
+        # a table (or query) on the given backend: PostgreSQL, Spark or DuckDB
+        return _read_db_table(con, None if query is not None else (table_name or text), query,
+                              con.name)
 
     path = Path(source)
     if not path.exists():
@@ -482,7 +484,7 @@ def _read_db_table(con: Any, table_name: str | None, query: str | None, where: s
             name = table_name
     except Exception as exc:
         raise InputFileError(f"{where}: cannot read {table_name or 'the query'}: {exc}") from exc
-    return _from_table(t, name, ordered=False)
+    return _from_table(t, name, ordered=getattr(con, "name", None) == "duckdb")
 
 
 def _is_ordered_backend(t: ir.Table) -> bool:
