@@ -67,6 +67,7 @@ import ibis.expr.types as ir
 _TIME = r"(?:(?:T|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
 _OFFSET = r"\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?"
 ISO_DATE = r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _TIME + _OFFSET + r"$"
+PLAIN_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 DMY_DATE = r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})" + _TIME + _OFFSET + r"$"
 ZH_DATE = (
     r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?"
@@ -200,20 +201,29 @@ def parse_date(
     n = lambda name: _tmp(out, name)  # noqa: E731
     t = _fence(t).mutate(**{n("s"): as_text(value)})
     s = t[n("s")]
+    # fast path: plain YYYY-MM-DD (most files) is cut with substr, skipping the other regexes
+    t = _fence(t).mutate(**{n("plain"): s.re_search(PLAIN_ISO_DATE).fill_null(False)})
+    plain = t[n("plain")]
+
+    def unless_plain(pattern: str) -> ir.BooleanValue:
+        return ibis.ifelse(plain, False, s.re_search(pattern).fill_null(False))
+
     t = _fence(t).mutate(**{
-        n("iso"): s.re_search(ISO_DATE).fill_null(False),
-        n("dmy"): s.re_search(DMY_DATE).fill_null(False),
-        n("zh"): s.re_search(ZH_DATE).fill_null(False),
-        n("compact"): s.re_search(COMPACT_DATE).fill_null(False),
-        n("serial"): s.re_search(EXCEL_SERIAL).fill_null(False),
+        n("iso"): plain | unless_plain(ISO_DATE),
+        n("dmy"): unless_plain(DMY_DATE),
+        n("zh"): unless_plain(ZH_DATE),
+        n("compact"): unless_plain(COMPACT_DATE),
+        n("serial"): unless_plain(EXCEL_SERIAL),
     })
     is_iso, is_dmy, is_zh, is_compact = (t[n(k)] for k in ("iso", "dmy", "zh", "compact"))
     dmy_known = is_dmy & ibis.literal(dayfirst is not None)
     dmy_day, dmy_month = (1, 2) if dayfirst else (2, 1)
     text = is_iso | dmy_known | is_zh | is_compact
+    plain_parts = {1: s.substr(0, 4), 2: s.substr(5, 2), 3: s.substr(8, 2)}
 
     def part(iso: int, dmy: int, zh: int, compact: int | None, default: int) -> ir.IntegerValue:
         branches = [
+            (plain, plain_parts.get(iso, _null("string"))),
             (is_iso, _group(s, ISO_DATE, iso)),
             (dmy_known, _group(s, DMY_DATE, dmy)),
             (is_zh, _group(s, ZH_DATE, zh)),

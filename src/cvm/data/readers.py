@@ -257,12 +257,11 @@ def read_csv(path: str | Path, *, con: Any = None, encoding: str | None = None) 
         f"read_csv({_sql_str(str(read_path))}, header=true, all_varchar=true, "
         f"parallel=false, auto_detect=true, null_padding=true)"
     )
-    # a transcoded copy is loaded into a temporary table, so the copy can go at once;
-    # a UTF-8 file is scanned through a view (read once, when validation materialises it)
-    kind = "VIEW" if tmpdir is None else "TABLE"
+    # loaded once into a temporary table: the single-threaded scan is the slow part, the row
+    # numbers are fixed once, and a transcoded copy can be deleted at once
     try:
         con.raw_sql(
-            f'CREATE OR REPLACE TEMP {kind} "{name}" AS '
+            f'CREATE OR REPLACE TEMP TABLE "{name}" AS '
             f"SELECT *, CAST(row_number() OVER () + 1 AS BIGINT) AS {SOURCE_ROW} FROM {scan}"
         )
         table = con.table(name)
