@@ -79,6 +79,7 @@ EXCEL_SERIAL_MAX = 2958465  # 9999-12-31
 
 _CURRENCY_TOKEN = r"(US\$|RMB|CNY|USD|EUR|GBP|JPY|HKD|¥|￥|\$|€|£|元)"
 _NUM = r"(?:\d{1,3}(?:[, ]\d{3}){1,5}|\d{1,18})(?:\.\d*)?(?:E[+-]?\d{1,2})?|\.\d{1,18}"
+PLAIN_NUMBER = r"^-?\d{1,18}(?:\.\d{1,18})?$"
 SIGNED_NUMBER = r"^(?:[+-]\s*)?(?:" + _NUM + r")$"
 PAREN_NUMBER = r"^\(\s*(?:" + _NUM + r")\s*\)$"
 NON_FINITE = r"^[+-]?\s*(?:NAN|INF|INFINITY)$"
@@ -378,24 +379,33 @@ def parse_number(t: ir.Table, column: str, out: str) -> ir.Table:
     n = lambda name: _tmp(out, name)  # noqa: E731
     t = _fence(t).mutate(**{n("u"): as_text(value).upper()})
     u = t[n("u")]
+    # fast path: a plain decimal (most files) skips the currency and separator regexes
+    t = _fence(t).mutate(**{n("plain"): u.re_search(PLAIN_NUMBER).fill_null(False)})
+    plain = t[n("plain")]
     t = _fence(t).mutate(**{
-        n("token"): u.re_extract(_CURRENCY_TOKEN, 1).nullif(""),
-        n("body"): u.re_replace(_CURRENCY_TOKEN, "").strip(),
+        n("token"): ibis.ifelse(plain, _null("string"),
+                                u.re_extract(_CURRENCY_TOKEN, 1).nullif("")),
+        n("body"): ibis.ifelse(plain, u, u.re_replace(_CURRENCY_TOKEN, "").strip()),
     })
     body, token = t[n("body")], t[n("token")]
     blank = u.isnull()
+
+    def unless_plain(pattern: str) -> ir.BooleanValue:
+        return ibis.ifelse(plain, False, body.re_search(pattern).fill_null(False))
+
     t = _fence(t).mutate(**{
-        n("signed"): body.re_search(SIGNED_NUMBER).fill_null(False),
-        n("paren"): body.re_search(PAREN_NUMBER).fill_null(False),
-        out + NON_FINITE_SUFFIX: (~blank & body.re_search(NON_FINITE)).fill_null(False),
+        n("signed"): plain | unless_plain(SIGNED_NUMBER),
+        n("paren"): unless_plain(PAREN_NUMBER),
+        out + NON_FINITE_SUFFIX: ~blank & unless_plain(NON_FINITE),
         out + CURRENCY: ibis.cases(*[(token == k, v) for k, v in CURRENCY_CODES.items()],
                                    else_=_null("string")),
         out + BLANK: blank,
     })
     ok = t[n("signed")] | t[n("paren")]
+    digits = ibis.ifelse(plain, body, body.re_replace(r"[^0-9.E+-]", ""))
     t = _fence(t).mutate(**{
         n("ok"): ok,
-        n("num"): ibis.ifelse(ok, body.re_replace(r"[^0-9.E+-]", ""), "0").cast("float64"),
+        n("num"): ibis.ifelse(ok, digits, "0").cast("float64"),
     })
     num = ibis.ifelse(t[n("paren")], -t[n("num")], t[n("num")])
     t = _fence(t).mutate(**{
