@@ -70,8 +70,9 @@ def cvm_child(step: str, log: str, out: str, memory_limit: str) -> None:
 # -- the parent ----------------------------------------------------------------------------------
 
 def run_measured(cmd: list[str], workdir: Path) -> dict:
-    """Run ``cmd``; its last stdout line is JSON. Adds ``peak_mb`` (the child's ru_maxrss) and
-    ``load`` (the machine's 1-minute load average just before: other work skews timings)."""
+    """Run ``cmd``; its last stdout line is JSON. Adds ``peak_mb`` (the child's ru_maxrss),
+    ``cpu_s`` (its user + system CPU time) and ``load`` (the machine's 1-minute load average
+    just before: other work on the machine stretches wall-clock times, not CPU times)."""
     load = os.getloadavg()[0]
     with tempfile.TemporaryFile("w+", dir=workdir) as out, \
             tempfile.TemporaryFile("w+", dir=workdir) as err:
@@ -84,6 +85,7 @@ def run_measured(cmd: list[str], workdir: Path) -> dict:
             raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.read()[-3000:]}")
         result = json.loads(out.read().strip().splitlines()[-1])
     result["peak_mb"] = usage.ru_maxrss / 1024  # Linux reports kilobytes
+    result["cpu_s"] = usage.ru_utime + usage.ru_stime  # whole process, start-up included
     result["load"] = load
     return result
 
@@ -134,6 +136,20 @@ def cvm_versions() -> str:
 
     return (f"cvm {cvm.__version__}, ibis {ibis.__version__}, duckdb {duckdb.__version__}, "
             f"pyarrow {pyarrow.__version__}, Python {platform.python_version()}")
+
+
+def source_state() -> str:
+    """The commit CVM runs from, and whether the summaries module differs from it."""
+    repo = HERE.parent
+    try:
+        commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--",
+                                "src/cvm/data/summaries.py"], capture_output=True, text=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout"
+    return f"commit {commit}" + (" (summaries.py modified)" if dirty else "")
 
 
 def machine() -> str:
@@ -198,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
     print(f"machine: {machine()}")
-    print(f"CVM: {cvm_versions()}; DuckDB memory_limit {args.memory_limit}, "
+    print(f"CVM: {cvm_versions()}; {source_state()}; DuckDB memory_limit {args.memory_limit}, "
           f"threads: DuckDB default ({os.cpu_count()})")
     peer = None if args.skip_peer else ensure_peer(workdir)
     if peer:
@@ -218,9 +234,10 @@ def main(argv: list[str] | None = None) -> int:
             cvm = run_measured([sys.executable, str(Path(__file__).resolve()), "_cvm_child", step,
                                 str(log), str(cvm_out), args.memory_limit], workdir)
             row = {"customers": n, "step": step, "cvm_s": cvm["seconds"], "cvm_mb": cvm["peak_mb"],
-                   "cvm_load": cvm["load"]}
+                   "cvm_cpu_s": cvm["cpu_s"], "cvm_load": cvm["load"]}
             print(f"  {n:>11,} {step:<8} CVM       {cvm['seconds']:8.2f} s {cvm['peak_mb']:8.0f} MB"
-                  f"   (load before: {cvm['load']:.1f})", flush=True)
+                  f"   (process CPU {cvm['cpu_s']:.1f} s; load before: {cvm['load']:.1f})",
+                  flush=True)
             if peer:
                 peer_out = workdir / f"lifetimes_{step}_{n}_seed{args.seed}.parquet"
                 cmd = [str(peer), str(HERE / "peer_lifetimes.py"), step, str(log), str(peer_out),
@@ -228,9 +245,11 @@ def main(argv: list[str] | None = None) -> int:
                        CALIBRATION_END, "--holdout-end", HOLDOUT_END]
                 res = run_measured(cmd, workdir)
                 row.update(peer_s=res["seconds"], peer_mb=res["peak_mb"], peer_load=res["load"],
+                           peer_cpu_s=res["cpu_s"],
                            peer_load_s=res["load_seconds"], ratio=res["seconds"] / cvm["seconds"])
                 print(f"  {n:>11,} {step:<8} lifetimes {res['seconds']:8.2f} s "
-                      f"{res['peak_mb']:8.0f} MB   (load before: {res['load']:.1f}; "
+                      f"{res['peak_mb']:8.0f} MB   (process CPU {res['cpu_s']:.1f} s; "
+                      f"load before: {res['load']:.1f}; "
                       f"+{res['load_seconds']:.1f} s loading, not timed)", flush=True)
                 if n <= args.check_max:
                     ok, lines = check_agreement(step, cvm_out, peer_out)
@@ -238,13 +257,16 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
 
     print()
-    print("| customers | step | CVM s | CVM peak MB | lifetimes s | lifetimes peak MB | speed ratio |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
+    print("| customers | step | CVM s | CVM CPU s | CVM peak MB | lifetimes s | lifetimes CPU s "
+          "| lifetimes peak MB | speed ratio |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        peer_cols = (f"{r['peer_s']:.2f} | {r['peer_mb']:,.0f} | {r['ratio']:.1f}×"
-                     if "peer_s" in r else "– | – | –")
-        print(f"| {r['customers']:,} | {STEPS[r['step']]} | {r['cvm_s']:.2f} | {r['cvm_mb']:,.0f} | "
-              f"{peer_cols} |")
+        peer_cols = (f"{r['peer_s']:.2f} | {r['peer_cpu_s']:.1f} | {r['peer_mb']:,.0f} | "
+                     f"{r['ratio']:.1f}×" if "peer_s" in r else "– | – | – | –")
+        print(f"| {r['customers']:,} | {STEPS[r['step']]} | {r['cvm_s']:.2f} | {r['cvm_cpu_s']:.1f} | "
+              f"{r['cvm_mb']:,.0f} | {peer_cols} |")
+    print("(s: wall-clock seconds of the step; CPU s: user + system seconds of the whole child "
+          "process, start-up and, for lifetimes, loading included; speed ratio: lifetimes s / CVM s)")
     for n, step, ok, lines in checks:
         print(f"\nagreement check, {n:,} customers, {STEPS[step]}: {'PASS' if ok else 'FAIL'}")
         for line in lines:
