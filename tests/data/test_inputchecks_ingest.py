@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cvm.data.ingest import ingest, validate
+from cvm.data.ingest import ingest
 from cvm.errors import InvalidDataError, MissingColumnError
 
 AS_OF = "2024-12-31"
