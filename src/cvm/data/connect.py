@@ -37,9 +37,12 @@ def duckdb_connection(
     if memory_limit:
         config["memory_limit"] = memory_limit
     try:
-        return ibis.duckdb.connect(path or ":memory:", **config)
+        con = ibis.duckdb.connect(path or ":memory:", **config)
     except Exception as exc:  # duckdb raises its own IOException etc.
         raise BackendError(f"cannot open DuckDB database {path or ':memory:'}: {exc}") from exc
+    # DuckDB draws its own progress bar on stdout for long queries; CVM reports progress itself
+    con.raw_sql("SET enable_progress_bar = false")
+    return con
 
 
 def postgres_connection(url: str) -> BaseBackend:
