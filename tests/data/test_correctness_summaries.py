@@ -128,11 +128,14 @@ def test_output_schemas():
 # ------------------------------------------------------------------ hand-made logs
 
 PANEL_LOG = pa.Table.from_pylist([
-    {"customer_id": "a", "date": D(2024, 1, 5), "amount": 10.0, "order_id": "o1", "product_cost": 4.0},
-    {"customer_id": "a", "date": D(2024, 1, 5), "amount": 5.0, "order_id": "o2", "product_cost": 2.0},
-    {"customer_id": "a", "date": D(2024, 3, 2), "amount": 20.0, "order_id": "o3", "product_cost": 8.0},
-    {"customer_id": "b", "date": D(2024, 2, 10), "amount": 7.0, "order_id": "o4", "product_cost": 3.0},
-    {"customer_id": "b", "date": D(2024, 4, 1), "amount": 100.0, "order_id": "o5", "product_cost": 1.0},
+    dict(zip(("customer_id", "date", "amount", "order_id", "product_cost"), row, strict=True))
+    for row in (
+        ("a", D(2024, 1, 5), 10.0, "o1", 4.0),
+        ("a", D(2024, 1, 5), 5.0, "o2", 2.0),
+        ("a", D(2024, 3, 2), 20.0, "o3", 8.0),
+        ("b", D(2024, 2, 10), 7.0, "o4", 3.0),
+        ("b", D(2024, 4, 1), 100.0, "o5", 1.0),
+    )
 ])
 PANEL_COLUMNS = ("customer_id", "period_start", "orders", "revenue", "product_cost",
                  "marketing_cost", "gross_margin")
