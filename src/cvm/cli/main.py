@@ -332,14 +332,14 @@ def validate(
             if getattr(exc, "report", None) is not None:
                 steps._progress.stop()
                 render_report(exc.report)
-                console.print(f"report written to {report_path}")
+                console.print(f"report written to {report_path}", soft_wrap=True)
             raise
     render_mapping(result)
     render_report(result.report)
     quarantined = getattr(result.report, "quarantine_path", None)
     if quarantined:
-        console.print(f"quarantined rows written to {quarantined}")
-    console.print(f"report written to {report_path}")
+        console.print(f"quarantined rows written to {quarantined}", soft_wrap=True)
+    console.print(f"report written to {report_path}", soft_wrap=True)
 
 
 @app.command()
@@ -393,12 +393,12 @@ def summary(
             raise
     n_warn = len(result.report.warnings)
     if n_warn:
-        console.print(f"[yellow]{n_warn} warning rule(s)[/yellow]: see {report_path}")
+        console.print(f"[yellow]{n_warn} warning rule(s)[/yellow]: see {report_path}", soft_wrap=True)
     from cvm.data.ingest import ingest  # noqa: F401  (keeps the import error early and clear)
     from cvm.data.export import format_of
 
     fmt = format_of(written)
-    console.print(f"[green]✔[/green] wrote {written} ({fmt})")
+    console.print(f"[green]✔[/green] wrote {written} ({fmt})", soft_wrap=True)
     from cvm.service.summarise import summary_table
 
     preview = summary_table(
@@ -438,7 +438,7 @@ def demo(
     for row in rows:
         table.add_row(*row)
     console.print(table)
-    console.print(f"[green]✔[/green] wrote {len(result.files)} files to {result.output_dir}/")
+    console.print(f"[green]✔[/green] wrote {len(result.files)} files to {result.output_dir}/", soft_wrap=True)
 
 
 @datasets_app.command("list")
@@ -477,7 +477,7 @@ def datasets_export(
         paths = export(name, directory, format=format.value, n_customers=customers, seed=seed,
                        overwrite=overwrite)
     for path in paths:
-        console.print(f"[green]✔[/green] {path}")
+        console.print(f"[green]✔[/green] {path}", soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> int:
