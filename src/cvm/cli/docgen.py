@@ -143,11 +143,38 @@ def _module_page(module_name: str, title: str) -> str:
             in_example = False
         if not in_example:
             kept.append(line)
-    text = "\n".join(kept).strip()
+    text = _rst_to_markdown("\n".join(kept).strip())
     return (
         f"# {title}\n\nGenerated from the docstring of `{module_name}` by "
         f"`python -m cvm.cli.docgen`; do not edit by hand.\n\n{text}\n"
     )
+
+
+def _rst_to_markdown(text: str) -> str:
+    """Turn the bits of reStructuredText our docstrings use into Markdown.
+
+    >>> _rst_to_markdown("see :class:`~cvm.errors.ConfigError` and ``x``")
+    'see `ConfigError` and `x`'
+    """
+    import re
+
+    text = re.sub(r":[a-z]+:`~?([\w.]+)`", lambda m: f"`{m.group(1).rsplit('.', 1)[-1]}`", text)
+    text = re.sub(r"``([^`]+)``", r"`\1`", text)
+    # RST simple tables (rows of ===) become fenced blocks, which keep their alignment
+    out: list[str] = []
+    border = re.compile(r"^=+( +=+)+$")
+    borders_seen = 0
+    for line in text.splitlines():
+        if border.match(line.strip()):
+            borders_seen += 1
+            if borders_seen % 3 == 1:
+                out.append("```text")
+            out.append(line)
+            if borders_seen % 3 == 0:
+                out.append("```")
+            continue
+        out.append(line)
+    return "\n".join(out)
 
 
 def validation_reference() -> str:
