@@ -140,3 +140,18 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
         yield be
     finally:
         be.drop_loaded()
+
+
+# --------------------------------------------------------------------------------------------
+# CI: nothing may skip.  `.ci/run` sets CVM_REQUIRE_BACKENDS=1; then a test that would skip
+# (a backend missing, a driver not installed) fails instead, with the skip's reason.
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CVM_REQUIRE_BACKENDS") == "1" and report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CVM_REQUIRE_BACKENDS=1 (CI runs every test): {reason}"
