@@ -233,6 +233,11 @@ class _Steps:
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
+def _short(value: Any, width: int = 60) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def render_report(report: Any) -> None:
     """Print a validation report as a Rich table."""
     lang = STATE.lang
@@ -243,28 +248,31 @@ def render_report(report: Any) -> None:
         console.print(f"[green]✔[/green] {title}, no problems found")
         return
     table = Table(title=title, show_lines=False, expand=False)
-    for name in ("severity", "rule", "column", "rows", "count", "examples", "what to do"):
-        table.add_column(name, overflow="fold")
-    for issue in issues:
+    for name in ("#", "severity", "rule", "column", "rows", "first rows"):
+        table.add_column(name, overflow="fold", justify="right" if name in ("#", "rows") else "left")
+    for n, issue in enumerate(issues, start=1):
         sev = issue.get("severity", "")
         rows = issue.get("rows") or []
         row_text = ", ".join(str(r) for r in rows[:5]) + (" …" if len(rows) > 5 else "")
-        examples = ", ".join(repr(e) for e in (issue.get("examples") or [])[:3])
         column = issue.get("column") or ""
         cvm_column = issue.get("cvm_column")
         if cvm_column and cvm_column != column:
             column = f"{column} → {cvm_column}" if column else cvm_column
-        message = issue.get("message_zh") if lang == "zh" and issue.get("message_zh") else issue.get("message", "")
         table.add_row(
+            str(n),
             f"[{_SEVERITY_STYLE.get(sev, '')}]{label('severity.' + sev, lang)}[/]",
             label("rule." + issue.get("rule", ""), lang),
             column,
-            row_text,
             f"{issue.get('count', 0):,}",
-            examples,
-            message,
+            row_text,
         )
     console.print(table)
+    for n, issue in enumerate(issues, start=1):
+        message = issue.get("message_zh") if lang == "zh" and issue.get("message_zh") else issue.get("message", "")
+        console.print(f"[bold]{n}.[/bold] {message}")
+        examples = [_short(e) for e in (issue.get("examples") or [])[:3] if e not in (None, "")]
+        if examples and "e.g." not in message:
+            console.print("   e.g. " + "; ".join(examples), soft_wrap=False)
     n_err = sum(1 for i in issues if i.get("severity") == "error")
     n_warn = sum(1 for i in issues if i.get("severity") == "warning")
     console.print(f"{n_err} error rule(s), {n_warn} warning rule(s); "
