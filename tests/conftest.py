@@ -103,24 +103,20 @@ def spark_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backe
     if os.environ.get("CVM_TEST_SPARK") != "1":
         pytest.skip(SPARK_SKIP)
     try:
-        from pyspark.sql import SparkSession
+        import pyspark  # noqa: F401
     except ImportError:
         pytest.skip("Spark enabled but PySpark is not installed: pip install 'cvm[spark]'")
+    from cvm.data.connect import local_spark_session
     from cvm.data.connect import spark_connection as connect
 
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("cvm-tests")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.warehouse.dir", str(warehouse))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse}")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
+    session = local_spark_session("cvm-tests", **{
+        "spark.sql.shuffle.partitions": "2",
+        "spark.default.parallelism": "2",
+        "spark.sql.warehouse.dir": str(warehouse),
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={warehouse}",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+    })
     session.sparkContext.setLogLevel("ERROR")
     yield Backend("spark", connect(session), session)
     session.stop()

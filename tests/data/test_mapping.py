@@ -59,7 +59,7 @@ def test_overrides_and_cli_options_win():
     assert how(m)["customer_id"] == ("客户编号", "detected")
     assert "下单时间" in m.unmapped
     assert parse_column_options(["customer_id = 客户编号"]) == {"customer_id": "客户编号"}
-    with pytest.raises(ConfigError, match="COLUMN=HEADER"):
+    with pytest.raises(ConfigError, match="CVM_COLUMN=YOUR_HEADER"):
         parse_column_options(["customer_id"])
 
 

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from cvm import __version__
 from cvm.errors import CVMError, ConfigError
+from cvm.data.mapping import parse_column_options
 from cvm.labels import label
 
 app = typer.Typer(
@@ -148,19 +149,6 @@ def _parse_date(value: str | None, option: str) -> dt.date | None:
         raise ConfigError(f"{option} {value!r} is not a date", hint="write it as YYYY-MM-DD") from None
 
 
-def _parse_columns(pairs: list[str] | None) -> dict[str, str]:
-    columns: dict[str, str] = {}
-    for pair in pairs or []:
-        if "=" not in pair:
-            raise ConfigError(
-                f"--column {pair!r} is not CVM_COLUMN=YOUR_HEADER",
-                hint="for example: --column customer_id=客户编号",
-            )
-        role, header = pair.split("=", 1)
-        columns[role.strip()] = header.strip()
-    return columns
-
-
 def _sheet(value: str | None) -> str | int | None:
     if value is not None and value.isdigit():
         return int(value) - 1
@@ -189,7 +177,7 @@ def _ingest_options(**kw: Any) -> Any:
     options = IngestOptions(
         table=kw["table"],
         mapping=kw["mapping"],
-        columns=_parse_columns(kw["column"]),
+        columns=parse_column_options(kw["column"] or []),
         sheet=_sheet(kw["sheet"]),
         source_table=kw["source_table"],
         query=kw["query"],
@@ -202,6 +190,24 @@ def _ingest_options(**kw: Any) -> Any:
         quarantine_path=quarantine_path,
     )
     return options, report_path
+
+
+class _reporting_failures:
+    """On a validation failure, stop the progress display and print the report before exiting."""
+
+    def __init__(self, steps: "_Steps", report_path: Path) -> None:
+        self.steps, self.report_path = steps, report_path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        report = getattr(exc, "report", None)
+        if isinstance(exc, CVMError) and report is not None:
+            self.steps.stop()
+            render_report(report)
+            console.print(f"report written to {self.report_path}", soft_wrap=True)
+        return False
 
 
 class _Steps:
@@ -221,6 +227,9 @@ class _Steps:
 
     def __exit__(self, *exc: Any) -> None:
         self._progress.__exit__(*exc)
+
+    def stop(self) -> None:
+        self._progress.stop()
 
     def __call__(self, step: str) -> None:
         self._progress.update(self._task, description=step)
@@ -292,15 +301,32 @@ def render_mapping(result: Any) -> None:
     console.print(table)
 
 
-def render_preview(table_expr: Any, title: str, limit: int = 8) -> None:
-    frame = table_expr.limit(limit).to_pyarrow().to_pylist()
-    if not frame:
+def render_preview(path: Path, title: str, limit: int = 8) -> None:
+    """Print the first rows of a result file that was just written."""
+    from cvm.data.export import format_of
+
+    if format_of(path) == "xlsx":
+        import pandas as pd
+
+        rows = pd.read_excel(path, nrows=limit).to_dict("records")
+    else:
+        import duckdb
+
+        reader = "read_parquet" if format_of(path) == "parquet" else "read_csv"
+        con = duckdb.connect()
+        try:
+            result = con.execute(f"SELECT * FROM {reader}(?) LIMIT {limit}", [str(path)])
+            names = [d[0] for d in result.description]
+            rows = [dict(zip(names, values)) for values in result.fetchall()]
+        finally:
+            con.close()
+    if not rows:
         console.print(f"{title}: no rows")
         return
     table = Table(title=title)
-    for name in frame[0]:
-        table.add_column(name, justify="right")
-    for row in frame:
+    for name in rows[0]:
+        table.add_column(str(name), justify="right")
+    for row in rows:
         table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row.values()))
     console.print(table)
 
@@ -333,15 +359,8 @@ def validate(
     from cvm.service.summarise import validate_file
 
     options, report_path = _ingest_options(**locals())
-    with _Steps() as steps:
-        try:
-            result = validate_file(source, options, report_path=report_path, progress=steps)
-        except CVMError as exc:
-            if getattr(exc, "report", None) is not None:
-                steps._progress.stop()
-                render_report(exc.report)
-                console.print(f"report written to {report_path}", soft_wrap=True)
-            raise
+    with _Steps() as steps, _reporting_failures(steps, report_path):
+        result = validate_file(source, options, report_path=report_path, progress=steps)
     render_mapping(result)
     render_report(result.report)
     quarantined = getattr(result.report, "quarantine_path", None)
@@ -387,33 +406,17 @@ def summary(
     options, report_path = _ingest_options(**params)
     end_date = _parse_date(end, "--end")
     holdout_date = _parse_date(holdout_end, "--holdout-end")
-    with _Steps() as steps:
-        try:
-            result, written = summarise_file(
-                source, output, kind=kind.value, end=end_date, unit=unit.value,
-                holdout_end=holdout_date, period=period.value, count_by=count_by.value,
-                options=options, report_path=report_path, progress=steps,
-            )
-        except CVMError as exc:
-            if getattr(exc, "report", None) is not None:
-                steps._progress.stop()
-                render_report(exc.report)
-            raise
+    with _Steps() as steps, _reporting_failures(steps, report_path):
+        result, written = summarise_file(
+            source, output, kind=kind.value, end=end_date, unit=unit.value,
+            holdout_end=holdout_date, period=period.value, count_by=count_by.value,
+            options=options, report_path=report_path, progress=steps,
+        )
     n_warn = len(result.report.warnings)
     if n_warn:
         console.print(f"[yellow]{n_warn} warning rule(s)[/yellow]: see {report_path}", soft_wrap=True)
-    from cvm.data.ingest import ingest  # noqa: F401  (keeps the import error early and clear)
-    from cvm.data.export import format_of
-
-    fmt = format_of(written)
-    console.print(f"[green]✔[/green] wrote {written} ({fmt})", soft_wrap=True)
-    from cvm.service.summarise import summary_table
-
-    preview = summary_table(
-        result.table, kind.value, end=end_date, unit=unit.value, holdout_end=holdout_date,
-        period=period.value, count_by=count_by.value,
-    )
-    render_preview(preview, f"{label('summary.' + kind.value, STATE.lang)} (first rows)")
+    console.print(f"[green]✔[/green] wrote {written}", soft_wrap=True)
+    render_preview(written, f"{label('summary.' + kind.value, STATE.lang)} (first rows)")
 
 
 @app.command()

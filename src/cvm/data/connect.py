@@ -61,29 +61,40 @@ def postgres_connection(url: str) -> BaseBackend:
         raise BackendError(f"cannot connect to PostgreSQL at {_redact(url)}: {exc}") from exc
 
 
-def spark_connection(session: Any = None) -> BaseBackend:
-    """A Spark connection; with no ``session``, a local-mode session is started (needs Java 17+)."""
+SPARK_LOCAL_CONFIG = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.ui.enabled": "false",
+    "spark.driver.memory": "2g",
+}
+"""Settings of the local-mode Spark session CVM starts when it is given none."""
+
+
+def local_spark_session(app_name: str = "cvm", **config: str) -> Any:
+    """Start (or reuse) a local-mode Spark session with CVM's settings plus ``config``.
+
+    Spark settings contain dots, so pass them as a dict:
+    ``local_spark_session(**{"spark.sql.warehouse.dir": "/tmp/wh"})``.
+    """
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise BackendError(
             "Spark support is not installed", hint="install it with: pip install 'cvm[spark]'"
         ) from exc
-    if session is None:
-        try:
-            session = (
-                SparkSession.builder.master("local[2]")
-                .appName("cvm")
-                .config("spark.sql.session.timeZone", "UTC")
-                .config("spark.sql.shuffle.partitions", "4")
-                .config("spark.ui.enabled", "false")
-                .config("spark.driver.memory", "2g")
-                .getOrCreate()
-            )
-        except Exception as exc:
-            raise BackendError(f"cannot start a local Spark session: {exc}",
-                               hint="Spark needs Java 17 or newer on PATH") from exc
-    return ibis.pyspark.connect(session)
+    builder = SparkSession.builder.master("local[2]").appName(app_name)
+    for key, value in {**SPARK_LOCAL_CONFIG, **config}.items():
+        builder = builder.config(key, value)
+    try:
+        return builder.getOrCreate()
+    except Exception as exc:
+        raise BackendError(f"cannot start a local Spark session: {exc}",
+                           hint="Spark needs Java 17 or newer on PATH") from exc
+
+
+def spark_connection(session: Any = None) -> BaseBackend:
+    """A Spark connection; with no ``session``, a local-mode session is started (needs Java 17+)."""
+    return ibis.pyspark.connect(session if session is not None else local_spark_session())
 
 
 def connect(url: str) -> BaseBackend:

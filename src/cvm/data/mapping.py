@@ -98,7 +98,7 @@ def parse_column_options(options: Iterable[str]) -> dict[str, str]:
     for opt in options:
         if "=" not in opt:
             raise ConfigError(
-                f"column option {opt!r} is not COLUMN=HEADER",
+                f"--column {opt!r} is not CVM_COLUMN=YOUR_HEADER",
                 hint="write it as --column customer_id=客户编号",
             )
         col, header = opt.split("=", 1)
