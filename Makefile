@@ -8,8 +8,8 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 CONSTRAINTS := requirements/constraints.txt
-EXTRAS := dev$(if $(filter 1,$(CVM_TEST_SPARK)),$(comma)spark)
 comma := ,
+EXTRAS := dev$(if $(filter 1,$(CVM_TEST_SPARK)),$(comma)spark)
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 .PHONY: setup demo test docs lock clean
