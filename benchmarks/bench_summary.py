@@ -203,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=HERE / ".work")
-    parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit for CVM")
+    parser.add_argument("--memory-limit", default="1.5GB",
+                        help="DuckDB memory_limit for CVM (1.5GB keeps the whole process under 2 GB)")
     parser.add_argument("--skip-peer", action="store_true", help="time CVM only")
     parser.add_argument("--check-max", type=int, default=1_000_000,
                         help="check agreement with lifetimes up to this many customers")

@@ -62,6 +62,12 @@ class InputFileError(CVMError, OSError):
     exit_code = 4
 
 
+class OutputExistsError(CVMError, FileExistsError):
+    """A result would overwrite existing files and the user did not ask to overwrite."""
+
+    exit_code = 4
+
+
 class BackendError(CVMError, RuntimeError):
     """A database or compute engine (PostgreSQL, Spark) is unavailable or refused a query."""
 

@@ -163,7 +163,7 @@ def test_datasets_list_and_export(tmp_path, capsys):
     assert code == 0
     assert (tmp_path / "r" / "transactions.csv").exists()
     code, _, err = run(capsys, "datasets", "export", "retail", str(tmp_path / "r"), "--customers", "50")
-    assert code != 0 and "exist" in err
+    assert code == 4 and "exist" in err
 
 
 def test_version(capsys):

@@ -3,9 +3,10 @@
 import pandas as pd
 import pytest
 
+from cvm.errors import OutputExistsError
+
 import cvm.data.export
 from cvm.datasets import dataset_info, export, generate_retail, load
-from cvm.errors import ConfigError
 
 SMALL = {"n_customers": 40, "seed": 11}
 
@@ -64,8 +65,9 @@ def test_retail_write_matches_export(tmp_path):
 def test_export_refuses_to_overwrite(tmp_path):
     (path,) = export("cdnow_sample", tmp_path)
     path.write_text("mine")
-    with pytest.raises(ConfigError, match="overwrite"):
+    with pytest.raises(OutputExistsError, match="overwrite") as info:
         export("cdnow_sample", tmp_path)
+    assert isinstance(info.value, FileExistsError) and info.value.exit_code == 4
     assert path.read_text() == "mine"
     export("cdnow_sample", tmp_path, overwrite=True)
     assert path.read_text(encoding="utf-8").startswith("customer_id,master_customer_id,date")
@@ -73,7 +75,7 @@ def test_export_refuses_to_overwrite(tmp_path):
 
 def test_one_existing_file_stops_the_whole_export(tmp_path):
     (tmp_path / "surveys.csv").write_text("mine")
-    with pytest.raises(ConfigError, match="surveys.csv"):
+    with pytest.raises(OutputExistsError, match="surveys.csv"):
         export("retail", tmp_path, **SMALL)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["surveys.csv"]
 

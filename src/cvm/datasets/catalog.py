@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cvm.errors import ConfigError, InputFileError
+from cvm.errors import ConfigError, InputFileError, OutputExistsError
 
 __all__ = [
     "DatasetInfo",
@@ -310,7 +310,7 @@ def write_tables(
     targets = {name: directory / f"{name}.{format}" for name in tables}
     existing = [p for p in targets.values() if p.exists()]
     if existing and not overwrite:
-        raise ConfigError(
+        raise OutputExistsError(
             f"{len(existing)} file(s) already exist: {', '.join(str(p) for p in existing)}",
             hint="pass overwrite=True (CLI: --overwrite) or choose another folder",
         )

@@ -24,7 +24,7 @@ from cvm.data import summaries
 from cvm.data.export import write_table
 from cvm.data.ingest import IngestResult, ingest
 from cvm.data.timeunit import TimeUnit
-from cvm.errors import ConfigError, InputFileError
+from cvm.errors import ConfigError, OutputExistsError
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ def run_demo(
 
     output_dir = Path(output_dir)
     if output_dir.exists() and any(output_dir.iterdir()) and not overwrite:
-        raise InputFileError(
+        raise OutputExistsError(
             f"{output_dir} already exists and is not empty",
             hint="choose another folder with -o, or pass --overwrite to replace it",
         )
