@@ -55,3 +55,19 @@ def test_excel_refuses_more_rows_than_a_sheet_holds(tmp_path):
     with pytest.raises(ConfigError, match="exceed Excel's limit"):
         write_table(big, tmp_path / "big.xlsx")
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("name", ["agg.parquet", "agg.csv"])
+def test_streamed_aggregates_keep_their_values(tmp_path, name):
+    """DuckDB hands Ibis batches typed as the engine's (an integer sum as decimal128) while
+    the stream declares Ibis's types (int64); the file must hold the true values either way."""
+    import datetime as dt
+
+    log = ibis.memtable({"day": [dt.date(1997, 1, 1), dt.date(1997, 1, 1), dt.date(1997, 4, 1)],
+                         "n": [5, 2, 7]})
+    agg = log.group_by("day").aggregate(n=log.n.sum(), rows=log.count()).order_by("day")
+    path = write_table(agg, tmp_path / name)
+    back = pq.read_table(path).to_pandas() if name.endswith(".parquet") else pd.read_csv(path)
+    assert [str(d)[:10] for d in back.day] == ["1997-01-01", "1997-04-01"]
+    assert back.n.tolist() == [7, 7]
+    assert back.rows.tolist() == [2, 1]

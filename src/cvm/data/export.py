@@ -82,13 +82,22 @@ def write_table(table: Any, path: str | Path, *, sheet_name: str = "data") -> Pa
 
 
 def _record_batches(table: Any):
-    """A pyarrow RecordBatchReader for an Ibis table, DataFrame or Arrow table."""
+    """A pyarrow RecordBatchReader for an Ibis table, DataFrame or Arrow table.
+
+    Every batch is held to the reader's declared schema. Ibis declares its own types (an
+    integer sum as int64) while DuckDB's batches keep the engine's (decimal128(38, 0));
+    a consumer that trusts the declared schema would misread such a batch's bytes.
+    """
     import pyarrow as pa
 
     if isinstance(table, pa.Table):
         return table.to_reader()
     if hasattr(table, "to_pyarrow_batches"):
-        return table.to_pyarrow_batches()
+        reader = table.to_pyarrow_batches()
+        schema = reader.schema
+        return pa.RecordBatchReader.from_batches(
+            schema, (b if b.schema.equals(schema) else b.cast(schema) for b in reader)
+        )
     return pa.Table.from_pandas(table, preserve_index=False).to_reader()
 
 
@@ -98,12 +107,9 @@ def _write_stream(table: Any, tmp: Path, fmt: str) -> None:
 
     reader = _record_batches(table)
     if fmt == "parquet":
-        schema = reader.schema
-        with pq.ParquetWriter(tmp, schema) as writer:
+        with pq.ParquetWriter(tmp, reader.schema) as writer:
             for batch in reader:
-                # engines may hand a batch typed differently from the declared schema
-                # (a literal as decimal, say): hold every batch to the one schema
-                writer.write_batch(batch if batch.schema.equals(schema) else batch.cast(schema))
+                writer.write_batch(batch)
         return
     # DuckDB streams the Arrow batches into a plainly quoted CSV (quotes only where needed).
     con = duckdb.connect()
