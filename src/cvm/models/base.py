@@ -1,0 +1,389 @@
+"""What every customer-base model shares: fitting through the one engine, summaries, JSON.
+
+A model subclasses :class:`CustomerModel` and declares
+
+* ``name`` – its registry key (``"bgnbd"``), used by ``to_dict``/``from_dict`` and the CLI;
+* ``parameters`` – its :class:`~cvm.models.engine.Parameter` list, with the papers' symbols;
+* ``data_columns`` and ``time_columns`` – the columns of the customer table it reads;
+* ``log_likelihood(params, data)`` – the per-row log-likelihood, as a static method that
+  calls the module-level closed form; optionally ``gradient(params, data)``;
+* ``check_data(data)`` – the model's rules for its input.
+
+Everything else (compression, optimisation, standard errors, intervals, the report,
+``summary()``, JSON) is here, once. ``__init__`` stores settings only; ``fit`` returns the
+model with ``params_``, ``covariance_``, ``log_likelihood_``, ``converged_`` and
+``report_`` set, and never keeps the training table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from cvm.errors import ConfigError, InvalidDataError, MissingColumnError
+from cvm.models.engine import (
+    Estimate,
+    FitReport,
+    Parameter,
+    confidence_intervals,
+    estimate,
+)
+
+MODELS: dict[str, type[CustomerModel]] = {}
+"""Every registered model class by its ``name``."""
+
+FORMAT_VERSION = 1
+PREDICTION_CHUNK = 1_000_000
+"""Predictions run over customers in chunks of this many rows, so memory stays flat."""
+
+
+@dataclass(frozen=True)
+class ParameterRow:
+    """One line of a model summary."""
+
+    name: str
+    estimate: float
+    standard_error: float
+    lower_95: float
+    upper_95: float
+    at_boundary: bool
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """Estimates with standard errors and 95 % intervals, plus fit statistics."""
+
+    model: str
+    rows: tuple[ParameterRow, ...]
+    log_likelihood: float
+    aic: float
+    bic: float
+    n_customers: int
+    converged: bool
+    warnings: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dictionary (one list entry per parameter)."""
+        return {
+            "model": self.model,
+            "parameters": [row.__dict__.copy() for row in self.rows],
+            "log_likelihood": self.log_likelihood,
+            "aic": self.aic,
+            "bic": self.bic,
+            "n_customers": self.n_customers,
+            "converged": self.converged,
+            "warnings": list(self.warnings),
+        }
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.model}: {self.n_customers} customers, log-likelihood {self.log_likelihood:.4f}, "
+            f"AIC {self.aic:.2f}, BIC {self.bic:.2f}, " + ("converged" if self.converged else "NOT converged"),
+            f"{'parameter':<22}{'estimate':>14}{'std. error':>14}{'lower 95%':>14}{'upper 95%':>14}",
+        ]
+        for row in self.rows:
+            flag = "  (boundary)" if row.at_boundary else ""
+            lines.append(
+                f"{row.name:<22}{row.estimate:>14.6g}{row.standard_error:>14.6g}"
+                f"{row.lower_95:>14.6g}{row.upper_95:>14.6g}{flag}"
+            )
+        lines.extend(f"warning: {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+
+class CustomerModel:
+    """Base class of CVM's customer-base models (see the module docstring)."""
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    parameters: ClassVar[tuple[Parameter, ...]] = ()
+    data_columns: ClassVar[tuple[str, ...]] = ()
+    time_columns: ClassVar[tuple[str, ...]] = ()
+    gradient: ClassVar[Callable | None] = None
+    example_params: ClassVar[dict[str, float]] = {}
+    """Typical parameter values (the published fit where there is one), for examples and tests."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            MODELS[cls.name] = cls
+
+    def __init__(
+        self,
+        *,
+        penalizer: float = 0.0,
+        tol: float = 1e-10,
+        max_restarts: int = 6,
+        start: Mapping[str, float] | None = None,
+    ) -> None:
+        if not (penalizer >= 0 and math.isfinite(penalizer)):
+            raise ConfigError(f"penalizer must be a finite number >= 0, got {penalizer!r}")
+        self.penalizer = float(penalizer)
+        self.tol = float(tol)
+        self.max_restarts = int(max_restarts)
+        self.start = dict(start) if start else None
+
+    # -- what a model supplies -------------------------------------------------------------
+    @staticmethod
+    def log_likelihood(params: Mapping[str, Any], data: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Per-row log-likelihood at natural-scale ``params``."""
+        raise NotImplementedError
+
+    def check_data(self, data: dict[str, np.ndarray]) -> None:
+        """Raise :class:`~cvm.errors.InvalidDataError` when the rows break the model's rules."""
+
+    @classmethod
+    def simulate(cls, params: Mapping[str, float], n: int, seed: int | None = None) -> dict[str, np.ndarray]:
+        """Draw ``n`` customers' data (the model's ``data_columns``) from the model at ``params``."""
+        raise NotImplementedError
+
+    def model_parameters(self) -> list[Parameter]:
+        """The parameters of this instance (covariate models add coefficients)."""
+        return list(self.parameters)
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(self, customers: Any, weights: Sequence[float] | np.ndarray | None = None) -> CustomerModel:
+        """Estimate the parameters by maximum likelihood; returns ``self``.
+
+        ``customers`` is any table with the model's ``data_columns`` (a pandas or pyarrow
+        table, or a dict of arrays). ``weights`` count how many customers each row stands
+        for (for example a table already grouped by identical rows).
+        """
+        data = self.read_columns(customers)
+        w = _check_weights(weights, len(next(iter(data.values()))))
+        self.check_data(data)
+        if w is not None:
+            keep = w > 0
+            data = {k: v[keep] for k, v in data.items()}
+            w = w[keep]
+        n = len(next(iter(data.values())))
+        if n == 0:
+            raise InvalidDataError(f"{self.title or self.name}: there are no customers to fit")
+        est = estimate(
+            type(self).log_likelihood,
+            self.model_parameters(),
+            data,
+            w,
+            gradient=type(self).gradient,
+            time_columns=self.time_columns,
+            start=self.start or self.default_start(data),
+            penalizer=self.penalizer,
+            tol=self.tol,
+            max_restarts=self.max_restarts,
+        )
+        self._set_estimate(est, n_customers=float(n if w is None else w.sum()))
+        return self
+
+    def default_start(self, data: Mapping[str, np.ndarray]) -> dict[str, float] | None:
+        """Starting values for the optimiser (default: each parameter's ``start``)."""
+        return None
+
+    def _set_estimate(self, est: Estimate, *, n_customers: float) -> None:
+        self.params_ = est.params
+        self.covariance_ = est.covariance
+        self.unconstrained_covariance_ = est.unconstrained_covariance
+        self.log_likelihood_ = est.log_likelihood
+        self.report_ = est.report
+        self.converged_ = est.report.converged
+        self.n_customers_ = n_customers
+
+    # -- results ---------------------------------------------------------------------------
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "params_")
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise ConfigError(
+                f"{self.title or self.name} is not fitted yet",
+                hint="call fit(customers) first, or load a fitted model with from_dict",
+            )
+
+    @property
+    def standard_errors_(self) -> dict[str, float]:
+        self._check_fitted()
+        diag = np.sqrt(np.clip(np.diag(self.covariance_), 0.0, None))
+        return {name: float(v) for name, v in zip(self.params_, diag, strict=True)}
+
+    @property
+    def confidence_intervals_(self) -> dict[str, tuple[float, float]]:
+        self._check_fitted()
+        return confidence_intervals(self.model_parameters(), self.params_, self.unconstrained_covariance_)
+
+    @property
+    def aic_(self) -> float:
+        self._check_fitted()
+        return 2 * len(self.params_) - 2 * self.log_likelihood_
+
+    @property
+    def bic_(self) -> float:
+        self._check_fitted()
+        return len(self.params_) * math.log(max(self.n_customers_, 1.0)) - 2 * self.log_likelihood_
+
+    def summary(self) -> ModelSummary:
+        """Estimates, standard errors, 95 % intervals, log-likelihood, AIC and BIC."""
+        self._check_fitted()
+        se = self.standard_errors_
+        ci = self.confidence_intervals_
+        rows = tuple(
+            ParameterRow(name, value, se[name], ci[name][0], ci[name][1], name in self.report_.boundary)
+            for name, value in self.params_.items()
+        )
+        return ModelSummary(
+            model=self.title or self.name,
+            rows=rows,
+            log_likelihood=self.log_likelihood_,
+            aic=self.aic_,
+            bic=self.bic_,
+            n_customers=int(round(self.n_customers_)),
+            converged=self.converged_,
+            warnings=tuple(self.report_.warnings),
+        )
+
+    # -- JSON ------------------------------------------------------------------------------
+    def settings(self) -> dict[str, Any]:
+        """The constructor arguments, JSON-ready."""
+        return {"penalizer": self.penalizer, "tol": self.tol, "max_restarts": self.max_restarts, "start": self.start}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description of the fitted model; :meth:`from_dict` restores it bit-exactly."""
+        self._check_fitted()
+        return {
+            "model": self.name,
+            "format_version": FORMAT_VERSION,
+            "settings": self.settings(),
+            "params": dict(self.params_),
+            "covariance": _encode_matrix(self.covariance_),
+            "unconstrained_covariance": _encode_matrix(self.unconstrained_covariance_),
+            "log_likelihood": self.log_likelihood_,
+            "n_customers": self.n_customers_,
+            "report": self.report_.to_dict(),
+        }
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as a JSON string."""
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CustomerModel:
+        """Rebuild a fitted model from :meth:`to_dict` output (any registered model)."""
+        name = data.get("model")
+        model_cls = MODELS.get(str(name)) if cls is CustomerModel else cls
+        if model_cls is None or (cls is not CustomerModel and name != cls.name):
+            raise ConfigError(f"not a saved {cls.name or 'CVM'} model: model = {name!r}")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ConfigError(f"unsupported model format version {data.get('format_version')!r}")
+        model = model_cls(**data["settings"])
+        model.params_ = {k: float(v) for k, v in data["params"].items()}
+        model.covariance_ = _decode_matrix(data["covariance"])
+        model.unconstrained_covariance_ = _decode_matrix(data["unconstrained_covariance"])
+        model.log_likelihood_ = float(data["log_likelihood"])
+        model.n_customers_ = float(data["n_customers"])
+        model.report_ = FitReport.from_dict(data["report"])
+        model.converged_ = model.report_.converged
+        return model
+
+    @classmethod
+    def from_json(cls, text: str) -> CustomerModel:
+        """Inverse of :meth:`to_json`."""
+        return cls.from_dict(json.loads(text))
+
+    # -- helpers for subclasses ------------------------------------------------------------
+    def read_columns(self, customers: Any, columns: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """The named columns of ``customers`` as float arrays; a missing column is an error."""
+        return read_columns(customers, columns or self.data_columns, model=self.title or self.name)
+
+    def __repr__(self) -> str:
+        if not self.is_fitted:
+            return f"{type(self).__name__}(unfitted)"
+        inner = ", ".join(f"{k}={v:.6g}" for k, v in self.params_.items())
+        return f"{type(self).__name__}({inner})"
+
+
+def read_columns(customers: Any, columns: Sequence[str], *, model: str = "model") -> dict[str, np.ndarray]:
+    """Read ``columns`` from a table-like object as float arrays.
+
+    >>> read_columns({"frequency": [0, 2]}, ["frequency"])["frequency"].tolist()
+    [0.0, 2.0]
+    """
+    out: dict[str, np.ndarray] = {}
+    for name in columns:
+        try:
+            column = customers[name]
+        except (KeyError, IndexError, TypeError) as exc:
+            available = list(getattr(customers, "columns", None) or getattr(customers, "keys", lambda: [])())
+            raise MissingColumnError(
+                f"{model}: the customer table has no column {name!r} (columns: {available})",
+                hint="pass the BTYD summary from cvm.data.summaries.btyd_summary, or rename the column",
+            ) from exc
+        try:
+            out[name] = np.asarray(column, dtype=float).reshape(-1)
+        except (TypeError, ValueError) as exc:
+            raise InvalidDataError(f"{model}: column {name!r} is not numeric ({exc})") from exc
+    lengths = {len(v) for v in out.values()}
+    if len(lengths) > 1:
+        raise InvalidDataError(f"{model}: columns have different lengths {sorted(lengths)}")
+    return out
+
+
+def require(
+    condition: np.ndarray, *, model: str, column: str, rule: str, values: np.ndarray, hint: str | None = None
+) -> None:
+    """Raise :class:`InvalidDataError` naming the rows where ``condition`` is False.
+
+    >>> require(np.array([True, False]), model="BG/NBD", column="frequency", rule="must be >= 0",
+    ...         values=np.array([1.0, -1.0]))
+    Traceback (most recent call last):
+    ...
+    cvm.errors.InvalidDataError: BG/NBD: column 'frequency' must be >= 0: 1 row(s) break it, for example row 1 (value -1.0)
+    """
+    bad = np.flatnonzero(~np.asarray(condition, dtype=bool))
+    if bad.size:
+        examples = ", ".join(f"row {i} (value {float(values[i])!r})" for i in bad[:3])
+        raise InvalidDataError(
+            f"{model}: column {column!r} {rule}: {bad.size} row(s) break it, for example {examples}", hint=hint
+        )
+
+
+def check_frequency_recency_T(data: Mapping[str, np.ndarray], model: str) -> None:
+    """The BTYD summary rules: integer frequency >= 0, 0 <= recency <= T, T > 0, recency 0 when frequency 0."""
+    x, t_x, T = data["frequency"], data["recency"], data["T"]
+    for name, col in data.items():
+        require(np.isfinite(col), model=model, column=name, rule="must be a finite number", values=col)
+    require((x >= 0) & (x == np.floor(x)), model=model, column="frequency", rule="must be a whole number >= 0", values=x)
+    require(T > 0, model=model, column="T", rule="must be > 0", values=T)
+    require(
+        (t_x >= 0) & (t_x <= T * (1 + 1e-12)), model=model, column="recency", rule="must lie between 0 and T", values=t_x
+    )
+    require((x > 0) | (t_x == 0), model=model, column="recency", rule="must be 0 when frequency is 0", values=t_x)
+
+
+def chunked(function: Callable[..., np.ndarray], *arrays: np.ndarray, chunk: int = PREDICTION_CHUNK) -> np.ndarray:
+    """Apply ``function`` to aligned slices of ``arrays`` and concatenate along the first axis."""
+    n = len(arrays[0]) if arrays else 0
+    if n <= chunk:
+        return function(*arrays)
+    return np.concatenate([function(*(a[i : i + chunk] for a in arrays)) for i in range(0, n, chunk)])
+
+
+def _check_weights(weights: Any, n: int) -> np.ndarray | None:
+    if weights is None:
+        return None
+    w = np.asarray(weights, dtype=float).reshape(-1)
+    if len(w) != n:
+        raise InvalidDataError(f"weights has {len(w)} values for {n} customers")
+    require(np.isfinite(w) & (w >= 0), model="weights", column="weights", rule="must be finite and >= 0", values=w)
+    return w
+
+
+def _encode_matrix(matrix: np.ndarray) -> list[list[float | str]]:
+    return [[float(v) if math.isfinite(v) else str(float(v)) for v in row] for row in np.asarray(matrix)]
+
+
+def _decode_matrix(rows: list[list[float | str]]) -> np.ndarray:
+    return np.array([[float(v) for v in row] for row in rows], dtype=float).reshape(len(rows), -1)

@@ -1,0 +1,464 @@
+"""One maximum-likelihood engine for every customer-base model.
+
+A model hands the engine three things: its :class:`Parameter` list, a function giving
+the log-likelihood of each data row, and (optionally) the gradient of that function
+with respect to the natural parameters. The engine does everything else, the same way
+for every model:
+
+* **compression** – identical data rows are fitted once with a weight
+  (:func:`compress`), so ten million customers cost what their distinct rows cost;
+* **time rescaling** – time columns are multiplied by ``scale = 10 / max(time)``
+  during optimisation and parameters measured in time units are mapped back, so the
+  optimiser sees well-conditioned numbers whatever the unit (days or years);
+* **unconstrained optimisation** – positive parameters are optimised on the log scale,
+  coefficients as they are; L-BFGS-B with the analytic gradient when the model has one
+  (finite differences otherwise), Nelder–Mead as a fallback, and restarts from spread
+  starting points whenever the likelihood is not finite or the optimiser fails;
+* **optional L2 penalty** ``penalizer * sum(theta**2)`` on the unconstrained parameters
+  in the caller's time unit (log-parameters and coefficients);
+* **inference** – the Hessian of the log-likelihood at the optimum (central differences of
+  the gradient) gives the covariance of the unconstrained parameters; a Hessian that is
+  not negative definite is repaired (pseudo-inverse of its eigen-clipped negative) and
+  the report says so. Standard errors on the natural scale follow by the delta method;
+  95 % intervals of positive parameters are computed on the log scale, so they stay
+  positive;
+* a :class:`FitReport` kept on the fitted model: convergence, method, iterations,
+  restarts, gradient norm, parameters on a boundary and every warning raised.
+
+>>> import numpy as np
+>>> from scipy.special import gammaln
+>>> def poisson_loglik(params, data):
+...     lam = params["lam"]
+...     return data["x"] * np.log(lam) - lam - gammaln(data["x"] + 1)
+>>> est = estimate(poisson_loglik, [Parameter("lam")], {"x": np.array([1.0, 2.0, 3.0])})
+>>> round(est.params["lam"], 6), est.report.converged
+(2.0, True)
+>>> round(est.standard_errors["lam"], 4)   # sqrt(lam / n)
+0.8165
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import optimize
+
+logger = logging.getLogger(__name__)
+
+LOG_BOUND = 30.0
+"""Positive parameters are searched within ``exp(±LOG_BOUND)`` (on time-rescaled data)."""
+
+BOUNDARY_LOG = 15.0
+"""A positive parameter beyond ``exp(±BOUNDARY_LOG)`` on time-rescaled data is reported as
+on a boundary: there, the likelihood is flat and the value is not identified (for example
+BG/NBD's ``a, b -> inf`` when every customer has the same dropout probability)."""
+
+Z_95 = 1.959963984540054
+"""Standard-normal quantile for two-sided 95 % intervals."""
+
+Params = dict[str, "np.ndarray | float"]
+LogLikelihood = Callable[[Mapping[str, np.ndarray], Mapping[str, np.ndarray]], np.ndarray]
+Gradient = Callable[[Mapping[str, np.ndarray], Mapping[str, np.ndarray]], Mapping[str, np.ndarray]]
+
+
+class ConvergenceWarning(UserWarning):
+    """The optimiser stopped without meeting its convergence test; see the model's ``report_``."""
+
+
+class BoundaryWarning(UserWarning):
+    """A parameter went to the edge of its range: the optimum is on a boundary."""
+
+
+class HessianWarning(UserWarning):
+    """The Hessian at the optimum was not negative definite and was repaired."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One model parameter.
+
+    ``positive`` parameters are optimised as ``log(value)``; others (regression
+    coefficients) as they are. ``time_power`` says how the value changes when time is
+    measured in a unit ``k`` times smaller: the value is multiplied by ``k**time_power``
+    (a gamma *rate* of purchase rates such as BG/NBD's ``alpha`` has power 1; a rate per
+    unit of time has power -1; shape parameters have 0). ``start`` is the default
+    starting value.
+
+    >>> Parameter("alpha", time_power=1).start
+    1.0
+    """
+
+    name: str
+    positive: bool = True
+    time_power: int = 0
+    start: float = 1.0
+
+
+@dataclass
+class FitReport:
+    """What happened during a fit, kept on the fitted model.
+
+    >>> FitReport(converged=True, method="L-BFGS-B").converged
+    True
+    """
+
+    converged: bool
+    method: str
+    message: str = ""
+    iterations: int = 0
+    function_evaluations: int = 0
+    restarts: int = 0
+    gradient_norm: float = float("nan")
+    boundary: list[str] = field(default_factory=list)
+    hessian_repaired: bool = False
+    n_rows: int = 0
+    n_distinct_rows: int = 0
+    time_scale: float = 1.0
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dictionary."""
+        return {
+            "converged": self.converged,
+            "method": self.method,
+            "message": self.message,
+            "iterations": self.iterations,
+            "function_evaluations": self.function_evaluations,
+            "restarts": self.restarts,
+            "gradient_norm": _json_float(self.gradient_norm),
+            "boundary": list(self.boundary),
+            "hessian_repaired": self.hessian_repaired,
+            "n_rows": self.n_rows,
+            "n_distinct_rows": self.n_distinct_rows,
+            "time_scale": self.time_scale,
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> FitReport:
+        """Inverse of :meth:`to_dict`."""
+        values = dict(data)
+        values["gradient_norm"] = _from_json_float(values.get("gradient_norm"))
+        return cls(**values)
+
+
+@dataclass
+class Estimate:
+    """The result of :func:`estimate`: natural-scale parameters and their uncertainty."""
+
+    params: dict[str, float]
+    log_likelihood: float
+    covariance: np.ndarray
+    """Covariance of the natural-scale parameters (delta method), in parameter order."""
+    unconstrained_covariance: np.ndarray
+    """Covariance of the optimised parameters (log scale for positive ones)."""
+    report: FitReport
+
+    @property
+    def standard_errors(self) -> dict[str, float]:
+        """Standard error of each parameter on its natural scale."""
+        diag = np.sqrt(np.clip(np.diag(self.covariance), 0.0, None))
+        return {name: float(se) for name, se in zip(self.params, diag, strict=True)}
+
+
+def compress(
+    data: Mapping[str, np.ndarray], weights: np.ndarray | None = None
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Collapse identical rows into one row with the summed weight.
+
+    >>> rows, w = compress({"x": np.array([1.0, 1.0, 2.0]), "t": np.array([3.0, 3.0, 3.0])})
+    >>> rows["x"].tolist(), w.tolist()
+    ([1.0, 2.0], [2.0, 1.0])
+    """
+    names = list(data)
+    columns = [np.ascontiguousarray(np.asarray(data[name], dtype=float)) for name in names]
+    n = len(columns[0]) if columns else 0
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    if n == 0:
+        return {name: col for name, col in zip(names, columns, strict=True)}, w
+    order = np.lexsort(columns[::-1])
+    sorted_cols = [col[order] for col in columns]
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    for col in sorted_cols:
+        change[1:] |= col[1:] != col[:-1]
+    starts = np.flatnonzero(change)
+    summed = np.add.reduceat(w[order], starts)
+    return {name: col[starts] for name, col in zip(names, sorted_cols, strict=True)}, summed
+
+
+def estimate(
+    log_likelihood: LogLikelihood,
+    parameters: Sequence[Parameter],
+    data: Mapping[str, np.ndarray],
+    weights: np.ndarray | None = None,
+    *,
+    gradient: Gradient | None = None,
+    time_columns: Sequence[str] = (),
+    start: Mapping[str, float] | None = None,
+    penalizer: float = 0.0,
+    tol: float = 1e-10,
+    max_iterations: int = 5000,
+    max_restarts: int = 6,
+    compress_rows: bool = True,
+) -> Estimate:
+    """Maximise ``sum(weights * log_likelihood(params, data))`` over the parameters.
+
+    ``log_likelihood(params, data)`` returns one value per row, with ``params`` a dict of
+    natural-scale values; ``gradient(params, data)`` (optional) returns, per parameter,
+    the per-row derivative of the log-likelihood with respect to that natural parameter.
+    ``time_columns`` name the data columns measured in time units (rescaled internally).
+    """
+    parameters = list(parameters)
+    names = [p.name for p in parameters]
+    columns = {k: np.asarray(v, dtype=float) for k, v in data.items()}
+    n_rows = len(next(iter(columns.values()))) if columns else 0
+    w = np.ones(n_rows) if weights is None else np.asarray(weights, dtype=float)
+    if compress_rows and columns:
+        columns, w = compress(columns, w)
+    total_weight = float(w.sum())
+    if total_weight <= 0:
+        raise ValueError("no data to fit: the total weight of the rows is zero")
+
+    scale = _time_scale(columns, time_columns)
+    scaled = {k: (v * scale if k in time_columns else v) for k, v in columns.items()}
+    positive = np.array([p.positive for p in parameters])
+    # theta_scaled = theta_user + time_power * log(scale) for positive parameters
+    shift = np.array([p.time_power * math.log(scale) if p.positive else 0.0 for p in parameters])
+
+    def to_params(theta: np.ndarray) -> dict[str, float]:
+        values = np.where(positive, np.exp(np.clip(theta, -700, 700)), theta)
+        return dict(zip(names, values.tolist(), strict=True))
+
+    def objective(theta: np.ndarray) -> float:
+        with np.errstate(all="ignore"):
+            ll = log_likelihood(to_params(theta), scaled)
+            value = -float(np.dot(w, ll)) / total_weight
+        if penalizer:
+            value += penalizer * float(np.sum((theta - shift) ** 2)) / total_weight
+        return value if math.isfinite(value) else math.inf
+
+    def objective_gradient(theta: np.ndarray) -> np.ndarray:
+        params = to_params(theta)
+        with np.errstate(all="ignore"):
+            per_row = gradient(params, scaled)  # type: ignore[misc]
+            g = np.array([float(np.dot(w, per_row[name])) for name in names])
+        g = -np.where(positive, g * np.array(list(params.values())), g) / total_weight
+        if penalizer:
+            g += 2 * penalizer * (theta - shift) / total_weight
+        return g
+
+    user_start = {p.name: p.start for p in parameters} | dict(start or {})
+    theta0 = np.array(
+        [math.log(user_start[p.name]) if p.positive else float(user_start[p.name]) for p in parameters]
+    ) + shift
+    bounds = [(-LOG_BOUND, LOG_BOUND) if p.positive else (None, None) for p in parameters]
+
+    best: optimize.OptimizeResult | None = None
+    restarts = 0
+    rng = np.random.default_rng(20050201)
+    starts = [theta0] + [theta0 + rng.normal(0.0, 1.0 + k / 2, size=theta0.size) for k in range(max_restarts)]
+    for attempt, theta_start in enumerate(starts):
+        restarts = attempt
+        if not math.isfinite(objective(theta_start)):
+            continue
+        result = _minimize(objective, objective_gradient if gradient else None, theta_start, bounds, tol, max_iterations)
+        if best is None or result.fun < best.fun:
+            best = result
+        if result.success and math.isfinite(result.fun):
+            break
+    if best is None:
+        raise ValueError(
+            "the log-likelihood is not finite at any starting point; check that the data "
+            "meets the model's conventions (frequency >= 0, 0 <= recency <= T)"
+        )
+
+    theta_hat = np.asarray(best.x, dtype=float)
+    report = FitReport(
+        converged=bool(best.success),
+        method=best.method,
+        message=str(best.message),
+        iterations=int(getattr(best, "nit", 0) or 0),
+        function_evaluations=int(getattr(best, "nfev", 0) or 0),
+        restarts=restarts,
+        n_rows=n_rows,
+        n_distinct_rows=len(w),
+        time_scale=scale,
+    )
+    theta_user = theta_hat - shift
+    report.boundary = [
+        p.name for p, t in zip(parameters, theta_hat, strict=True) if p.positive and abs(t) >= BOUNDARY_LOG
+    ]
+
+    # Inference on the caller's time unit, from the unscaled data.
+    def user_loglik_total(theta_u: np.ndarray) -> float:
+        values = np.where(positive, np.exp(np.clip(theta_u, -700, 700)), theta_u)
+        with np.errstate(all="ignore"):
+            ll = log_likelihood(dict(zip(names, values.tolist(), strict=True)), columns)
+        return float(np.dot(w, ll))
+
+    def user_score(theta_u: np.ndarray) -> np.ndarray:
+        values = np.where(positive, np.exp(np.clip(theta_u, -700, 700)), theta_u)
+        params = dict(zip(names, values.tolist(), strict=True))
+        if gradient is None:
+            return optimize.approx_fprime(theta_u, user_loglik_total, 1e-6)
+        with np.errstate(all="ignore"):
+            per_row = gradient(params, columns)
+            g = np.array([float(np.dot(w, per_row[name])) for name in names])
+        return np.where(positive, g * values, g)
+
+    log_lik = user_loglik_total(theta_user)
+    score = user_score(theta_user) - (2 * penalizer * theta_user if penalizer else 0.0)
+    report.gradient_norm = float(np.max(np.abs(score))) if score.size else 0.0
+    hessian = _hessian(user_loglik_total, user_score if gradient else None, theta_user)
+    if penalizer:
+        hessian = hessian - 2 * penalizer * np.eye(len(theta_user))
+    cov_u, repaired = _covariance(hessian)
+    report.hessian_repaired = repaired
+    natural = np.where(positive, np.exp(theta_user), theta_user)
+    jac = np.where(positive, natural, 1.0)
+    cov = cov_u * np.outer(jac, jac)
+
+    if not report.converged:
+        _warn(report, ConvergenceWarning, f"the optimiser did not converge: {report.message}")
+    if report.boundary:
+        _warn(
+            report,
+            BoundaryWarning,
+            "the optimum is on a boundary for " + ", ".join(report.boundary)
+            + "; predictions stay finite but these parameters are not identified",
+        )
+    if repaired:
+        _warn(
+            report,
+            HessianWarning,
+            "the Hessian at the optimum is not negative definite; standard errors come from "
+            "a repaired pseudo-inverse and are unreliable",
+        )
+    return Estimate(
+        params=dict(zip(names, natural.tolist(), strict=True)),
+        log_likelihood=log_lik,
+        covariance=cov,
+        unconstrained_covariance=cov_u,
+        report=report,
+    )
+
+
+def confidence_intervals(
+    parameters: Sequence[Parameter], params: Mapping[str, float], unconstrained_covariance: np.ndarray
+) -> dict[str, tuple[float, float]]:
+    """95 % intervals: on the log scale for positive parameters, linear otherwise.
+
+    >>> confidence_intervals([Parameter("a")], {"a": 1.0}, np.array([[0.0]]))
+    {'a': (1.0, 1.0)}
+    """
+    out = {}
+    for i, p in enumerate(parameters):
+        se = math.sqrt(max(float(unconstrained_covariance[i, i]), 0.0))
+        value = params[p.name]
+        if p.positive:
+            out[p.name] = (value * math.exp(-Z_95 * se), value * math.exp(Z_95 * se))
+        else:
+            out[p.name] = (value - Z_95 * se, value + Z_95 * se)
+    return out
+
+
+def _minimize(objective, jac, theta0, bounds, tol, max_iterations) -> optimize.OptimizeResult:
+    result = optimize.minimize(
+        objective,
+        theta0,
+        jac=jac,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": max_iterations, "ftol": tol * 1e-2, "gtol": 1e-9, "maxcor": 30},
+    )
+    result.method = "L-BFGS-B"
+    if result.success and math.isfinite(result.fun):
+        return result
+    fallback = optimize.minimize(
+        objective,
+        result.x if np.all(np.isfinite(result.x)) else theta0,
+        method="Nelder-Mead",
+        bounds=bounds,
+        options={"maxiter": max_iterations * 4, "xatol": 1e-9, "fatol": tol, "adaptive": True},
+    )
+    fallback.method = "Nelder-Mead"
+    if math.isfinite(fallback.fun) and (not math.isfinite(result.fun) or fallback.fun <= result.fun):
+        # polish with L-BFGS-B from the Nelder–Mead point
+        polished = optimize.minimize(
+            objective, fallback.x, jac=jac, method="L-BFGS-B", bounds=bounds,
+            options={"maxiter": max_iterations, "ftol": tol * 1e-2, "gtol": 1e-9},
+        )
+        if polished.success and polished.fun <= fallback.fun + 1e-12:
+            polished.method = "Nelder-Mead + L-BFGS-B"
+            return polished
+        return fallback
+    return result
+
+
+def _hessian(total: Callable[[np.ndarray], float], score: Callable | None, theta: np.ndarray) -> np.ndarray:
+    """Central-difference Hessian: of the analytic score when there is one, else of the function."""
+    k = theta.size
+    h = 1e-4 * np.maximum(1.0, np.abs(theta))
+    hess = np.zeros((k, k))
+    if score is not None:
+        for i in range(k):
+            step = np.zeros(k)
+            step[i] = h[i]
+            hess[i] = (score(theta + step) - score(theta - step)) / (2 * h[i])
+        return (hess + hess.T) / 2
+    f0 = total(theta)
+    for i in range(k):
+        for j in range(i, k):
+            ei = np.zeros(k)
+            ej = np.zeros(k)
+            ei[i] = h[i]
+            ej[j] = h[j]
+            if i == j:
+                value = (total(theta + ei) - 2 * f0 + total(theta - ei)) / h[i] ** 2
+            else:
+                value = (
+                    total(theta + ei + ej) - total(theta + ei - ej) - total(theta - ei + ej) + total(theta - ei - ej)
+                ) / (4 * h[i] * h[j])
+            hess[i, j] = hess[j, i] = value
+    return hess
+
+
+def _covariance(hessian: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Inverse of the observed information ``-H``; eigen-repaired when not positive definite."""
+    info = -hessian
+    if not np.all(np.isfinite(info)):
+        k = info.shape[0]
+        return np.full((k, k), np.nan), True
+    values, vectors = np.linalg.eigh((info + info.T) / 2)
+    floor = max(float(np.max(np.abs(values))) * 1e-12, 1e-300) if values.size else 0.0
+    repaired = bool(np.any(values <= floor))
+    if repaired:
+        kept = values > floor
+        inv = np.where(kept, 1.0 / np.where(kept, values, 1.0), 0.0)
+        return (vectors * inv) @ vectors.T, True
+    return (vectors / values) @ vectors.T, False
+
+
+def _time_scale(columns: Mapping[str, np.ndarray], time_columns: Sequence[str]) -> float:
+    largest = max((float(np.max(columns[c])) for c in time_columns if columns[c].size), default=0.0)
+    return 10.0 / largest if largest > 0 and math.isfinite(largest) else 1.0
+
+
+def _warn(report: FitReport, category: type[Warning], message: str) -> None:
+    report.warnings.append(message)
+    logger.warning(message)
+    warnings.warn(message, category, stacklevel=4)
+
+
+def _json_float(value: float) -> float | str:
+    return value if math.isfinite(value) else str(value)
+
+
+def _from_json_float(value) -> float:
+    return float("nan") if value is None else float(value)
