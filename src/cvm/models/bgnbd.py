@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import betaln, expit, gammaln, hyp2f1, log1p, logsumexp, roots_jacobi
+from scipy.special import betaln, expit, gammaln, hyp2f1, log1p, logsumexp, roots_jacobi, roots_legendre
 
 from cvm.models.base import CustomerModel, check_frequency_recency_T, chunked
 from cvm.models.engine import Parameter
@@ -113,7 +113,7 @@ def probability_alive_at(r, alpha, a, b, x, t_x, T, t):
     z = t / (A + t)
     with np.errstate(all="ignore"):
         survive = np.exp(a * (np.log(A) - np.log(A + t))) * hyp2f1(a + b - r, a, a + b + x, z)
-    bad = ~np.isfinite(survive) | (survive < 0) | (survive > 1)
+    bad = ~np.isfinite(survive) | (survive < 0) | (survive > 1) | (a + b + x > 1e5)
     if np.any(bad):
         xb, Ab, tb = (np.broadcast_to(v, survive.shape)[bad] for v in (x, A, t))
         survive = np.array(survive, dtype=float, copy=True)
@@ -142,7 +142,7 @@ def _expected_while_alive(r_post, A, a, b_post, t):
             )
         else:
             value = _closed_form(r_post, A, a, b_post, t, z)
-    bad = ~np.isfinite(value) | (value < 0) | (c < 0.5)
+    bad = ~np.isfinite(value) | (value < 0) | (c < 0.5) | (a + b_post > 1e5)
     bad &= t > 0
     value = np.where(t > 0, value, 0.0)
     if np.any(bad):
@@ -236,13 +236,28 @@ def simulate(r, alpha, a, b, T, seed=None) -> dict[str, np.ndarray]:
 
 
 def _beta_average(function, a: float, b_values: np.ndarray, nodes: int = 128) -> np.ndarray:
-    """E[function(p)] for p ~ Beta(a, b_i), row by row, by Gauss–Jacobi quadrature."""
+    """E[function(p)] for p ~ Beta(a, b_i), row by row, by quadrature.
+
+    Gauss–Jacobi (exact for the Beta weight) while ``a + b`` is moderate; for large ``a + b``
+    the Beta is nearly normal, so Gauss–Legendre nodes over its mean ± 12 standard
+    deviations, weighted by the density, are used instead.
+    """
     b_values = np.asarray(b_values, dtype=float)
     out = np.empty(b_values.shape)
     for b in np.unique(b_values):
         rows = np.flatnonzero(b_values == b)
-        u, w = roots_jacobi(nodes, b - 1, a - 1)  # weight (1-u)^(b-1) (1+u)^(a-1)
-        p = (1 + u) / 2
+        if a + b <= 1e3:
+            u, w = roots_jacobi(nodes, b - 1, a - 1)  # weight (1-u)^(b-1) (1+u)^(a-1)
+            p = (1 + u) / 2
+        else:
+            mean = a / (a + b)
+            sd = np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+            lo, hi = max(mean - 12 * sd, 0.0), min(mean + 12 * sd, 1.0)
+            u, w = roots_legendre(nodes)
+            p = lo + (hi - lo) * (1 + u) / 2
+            with np.errstate(divide="ignore"):
+                log_density = (a - 1) * np.log(p) + (b - 1) * np.log1p(-p)
+            w = w * np.exp(log_density - np.max(log_density))
         w = w / w.sum()
         out[rows] = function(p[None, :], rows) @ w
     return out

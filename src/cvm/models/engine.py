@@ -58,6 +58,10 @@ BOUNDARY_LOG = 15.0
 on a boundary: there, the likelihood is flat and the value is not identified (for example
 BG/NBD's ``a, b -> inf`` when every customer has the same dropout probability)."""
 
+GRADIENT_TOL = 1e-5
+"""A fit counts as converged only where the gradient of the mean log-likelihood (per customer,
+with respect to the optimised parameters) is below this in every direction not at a bound."""
+
 Z_95 = 1.959963984540054
 """Standard-normal quantile for two-sided 95 % intervals."""
 
@@ -259,6 +263,20 @@ def estimate(
     ) + shift
     bounds = [(-LOG_BOUND, LOG_BOUND) if p.positive else (None, None) for p in parameters]
 
+    def stationary(result: optimize.OptimizeResult) -> bool:
+        theta = np.asarray(result.x, dtype=float)
+        if not (math.isfinite(result.fun) and np.all(np.isfinite(theta))):
+            return False
+        if gradient is not None:
+            g = objective_gradient(theta)
+        else:
+            g = optimize.approx_fprime(theta, objective, 1e-7 * np.maximum(1.0, np.abs(theta)))
+        lower = np.array([p.positive and t <= -LOG_BOUND + 1e-6 for p, t in zip(parameters, theta, strict=True)])
+        upper = np.array([p.positive and t >= LOG_BOUND - 1e-6 for p, t in zip(parameters, theta, strict=True)])
+        # projected gradient: a bound only excuses the component that points out of the box
+        free = np.where(lower, np.minimum(g, 0.0), np.where(upper, np.maximum(g, 0.0), g))
+        return bool(np.all(np.isfinite(free)) and (free.size == 0 or np.max(np.abs(free)) < GRADIENT_TOL))
+
     best: optimize.OptimizeResult | None = None
     restarts = 0
     rng = np.random.default_rng(20050201)
@@ -267,7 +285,9 @@ def estimate(
         restarts = attempt
         if not math.isfinite(objective(theta_start)):
             continue
-        result = _minimize(objective, objective_gradient if gradient else None, theta_start, bounds, tol, max_iterations)
+        result = _minimize(
+            objective, objective_gradient if gradient else None, theta_start, bounds, tol, max_iterations, stationary
+        )
         if best is None or result.fun < best.fun:
             best = result
         if result.success and math.isfinite(result.fun):
@@ -362,42 +382,46 @@ def confidence_intervals(
         se = math.sqrt(max(float(unconstrained_covariance[i, i]), 0.0))
         value = params[p.name]
         if p.positive:
-            out[p.name] = (value * math.exp(-Z_95 * se), value * math.exp(Z_95 * se))
+            spread = min(Z_95 * se, 700.0)  # a boundary parameter can have a huge log-scale SE
+            out[p.name] = (value * math.exp(-spread), value * math.exp(spread))
         else:
             out[p.name] = (value - Z_95 * se, value + Z_95 * se)
     return out
 
 
-def _minimize(objective, jac, theta0, bounds, tol, max_iterations) -> optimize.OptimizeResult:
+def _minimize(objective, jac, theta0, bounds, tol, max_iterations, accept) -> optimize.OptimizeResult:
+    """L-BFGS-B; when it fails or stops off a stationary point, Nelder–Mead then L-BFGS-B again.
+
+    ``success`` on the returned result means ``accept(result)``: a finite optimum where the
+    gradient vanishes in every direction not blocked by a bound.
+    """
+    lbfgs_options = {"maxiter": max_iterations, "ftol": tol * 1e-2, "gtol": 1e-10, "maxcor": 30}
     result = optimize.minimize(
-        objective,
-        theta0,
-        jac=jac,
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"maxiter": max_iterations, "ftol": tol * 1e-2, "gtol": 1e-9, "maxcor": 30},
+        objective, theta0, jac=jac or "3-point", method="L-BFGS-B", bounds=bounds, options=lbfgs_options
     )
     result.method = "L-BFGS-B"
-    if result.success and math.isfinite(result.fun):
+    result.success = accept(result)
+    if result.success:
         return result
+    start = result.x if np.all(np.isfinite(result.x)) and math.isfinite(result.fun) else theta0
     fallback = optimize.minimize(
         objective,
-        result.x if np.all(np.isfinite(result.x)) else theta0,
+        start,
         method="Nelder-Mead",
         bounds=bounds,
-        options={"maxiter": max_iterations * 4, "xatol": 1e-9, "fatol": tol, "adaptive": True},
+        options={"maxiter": max_iterations * 4, "xatol": 1e-10, "fatol": tol * 1e-2, "adaptive": True},
     )
     fallback.method = "Nelder-Mead"
-    if math.isfinite(fallback.fun) and (not math.isfinite(result.fun) or fallback.fun <= result.fun):
-        # polish with L-BFGS-B from the Nelder–Mead point
+    if math.isfinite(fallback.fun):
         polished = optimize.minimize(
-            objective, fallback.x, jac=jac, method="L-BFGS-B", bounds=bounds,
-            options={"maxiter": max_iterations, "ftol": tol * 1e-2, "gtol": 1e-9},
+            objective, fallback.x, jac=jac or "3-point", method="L-BFGS-B", bounds=bounds, options=lbfgs_options
         )
-        if polished.success and polished.fun <= fallback.fun + 1e-12:
-            polished.method = "Nelder-Mead + L-BFGS-B"
-            return polished
-        return fallback
+        polished.method = "Nelder-Mead + L-BFGS-B"
+        fallback.success = accept(fallback)
+        polished.success = accept(polished)
+        candidates = [r for r in (polished, fallback, result) if math.isfinite(r.fun)]
+        candidates.sort(key=lambda r: (not r.success, r.fun))
+        return candidates[0]
     return result
 
 
