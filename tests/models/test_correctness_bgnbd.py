@@ -102,7 +102,7 @@ def test_holdout_actual_total(cdnow):
 
 def test_holdout_conditional_expectation_by_frequency(cdnow):
     """BTYD vignette section 4.4: actual and BG/NBD expected mean holdout purchases by calibration x (0..7+)."""
-    model = BetaGeoModel.from_dict({**BetaGeoModel().fit(cdnow).to_dict(), "params": BTYD})
+    model = BetaGeoModel.from_params(BTYD)
     expected = model.expected_purchases(cdnow, 39)
     group = np.minimum(cdnow["frequency"].to_numpy(), 7)
     counts = [1411, 439, 214, 100, 62, 38, 29, 64]

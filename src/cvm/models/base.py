@@ -289,6 +289,30 @@ class CustomerModel:
         return model
 
     @classmethod
+    def from_params(cls, params: Mapping[str, float], **settings: Any) -> CustomerModel:
+        """A model with given parameter values (for example a published fit), ready to predict.
+
+        It has no covariance (NaN) and no log-likelihood; its report says the parameters
+        were given, not estimated.
+        """
+        if cls is CustomerModel:
+            raise ConfigError("call from_params on a model class, for example BetaGeoModel.from_params(...)")
+        model = cls(**settings)
+        names = [p.name for p in model.model_parameters()]
+        missing = [n for n in names if n not in params]
+        if missing:
+            raise ConfigError(f"{cls.title or cls.name}: missing parameter(s) {missing}")
+        model.params_ = {n: float(params[n]) for n in names}
+        k = len(names)
+        model.covariance_ = np.full((k, k), np.nan)
+        model.unconstrained_covariance_ = np.full((k, k), np.nan)
+        model.log_likelihood_ = math.nan
+        model.n_customers_ = 0.0
+        model.report_ = FitReport(converged=True, method="given", message="parameters given, not estimated")
+        model.converged_ = True
+        return model
+
+    @classmethod
     def from_json(cls, text: str) -> CustomerModel:
         """Inverse of :meth:`to_json`."""
         return cls.from_dict(json.loads(text))
