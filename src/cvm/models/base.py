@@ -105,6 +105,9 @@ class CustomerModel:
     data_columns: ClassVar[tuple[str, ...]] = ()
     time_columns: ClassVar[tuple[str, ...]] = ()
     gradient: ClassVar[Callable | None] = None
+    covariate_links: ClassVar[dict[str, dict[str, int]]] = {}
+    """For models that take static covariates: per process (``purchase``, ``dropout``), the
+    parameters a covariate vector ``z`` scales and the sign: ``theta_i = theta * exp(sign * g'z)``."""
     example_params: ClassVar[dict[str, float]] = {}
     """Typical parameter values (the published fit where there is one), for examples and tests."""
 
@@ -120,9 +123,22 @@ class CustomerModel:
         tol: float = 1e-10,
         max_restarts: int = 6,
         start: Mapping[str, float] | None = None,
+        purchase_covariates: Sequence[str] = (),
+        dropout_covariates: Sequence[str] = (),
     ) -> None:
         if not (penalizer >= 0 and math.isfinite(penalizer)):
             raise ConfigError(f"penalizer must be a finite number >= 0, got {penalizer!r}")
+        self.purchase_covariates = tuple(purchase_covariates)
+        self.dropout_covariates = tuple(dropout_covariates)
+        for process, names in self.covariates.items():
+            if process not in self.covariate_links:
+                raise ConfigError(
+                    f"{self.title or self.name} takes no {process} covariates",
+                    hint="static covariates are supported by BG/NBD and Pareto/NBD",
+                )
+            clash = [n for n in names if n in self.data_columns]
+            if clash or len(set(names)) != len(names):
+                raise ConfigError(f"{process} covariates must be distinct extra columns, got {list(names)}")
         self.penalizer = float(penalizer)
         self.tol = float(tol)
         self.max_restarts = int(max_restarts)
@@ -142,9 +158,61 @@ class CustomerModel:
         """Draw ``n`` customers' data (the model's ``data_columns``) from the model at ``params``."""
         raise NotImplementedError
 
+    @property
+    def covariates(self) -> dict[str, tuple[str, ...]]:
+        """The covariate columns of each process that has any."""
+        found = {"purchase": self.purchase_covariates, "dropout": self.dropout_covariates}
+        return {process: names for process, names in found.items() if names}
+
+    def input_columns(self) -> list[str]:
+        """Columns read from the customer table: the data columns, then any covariates."""
+        extra = [n for names in self.covariates.values() for n in names]
+        return list(self.data_columns) + list(dict.fromkeys(extra))
+
     def model_parameters(self) -> list[Parameter]:
-        """The parameters of this instance (covariate models add coefficients)."""
-        return list(self.parameters)
+        """The parameters of this instance: the model's, then one coefficient per covariate.
+
+        A coefficient is named ``process.column``, for example ``purchase.channel_web``.
+        """
+        coefficients = [
+            Parameter(f"{process}.{name}", positive=False, start=0.0)
+            for process, names in self.covariates.items()
+            for name in names
+        ]
+        return list(self.parameters) + coefficients
+
+    def customer_params(self, params: Mapping[str, float], data: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        """The model parameters of each customer: scaled by their covariates, else the plain values."""
+        out: dict[str, Any] = {p.name: params[p.name] for p in self.parameters}
+        for process, names in self.covariates.items():
+            score = sum(params[f"{process}.{name}"] * data[name] for name in names)
+            for target, sign in self.covariate_links[process].items():
+                out[target] = params[target] * np.exp(sign * score)
+        return out
+
+    def _likelihood_functions(self) -> tuple[Callable, Callable | None]:
+        """Log-likelihood and gradient in terms of the model's parameters and coefficients."""
+        cls = type(self)
+        if not self.covariates:
+            return cls.log_likelihood, cls.gradient
+
+        def loglik(params, data):
+            return cls.log_likelihood(self.customer_params(params, data), data)
+
+        if cls.gradient is None:
+            return loglik, None
+
+        def grad(params, data):
+            per_customer = self.customer_params(params, data)
+            g = cls.gradient(per_customer, data)
+            out = {p.name: g[p.name] * per_customer[p.name] / params[p.name] for p in self.parameters}
+            for process, names in self.covariates.items():
+                chain = sum(sign * g[t] * per_customer[t] for t, sign in self.covariate_links[process].items())
+                for name in names:
+                    out[f"{process}.{name}"] = chain * data[name]
+            return out
+
+        return loglik, grad
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, customers: Any, weights: Sequence[float] | np.ndarray | None = None) -> CustomerModel:
@@ -164,12 +232,13 @@ class CustomerModel:
         n = len(next(iter(data.values())))
         if n == 0:
             raise InvalidDataError(f"{self.title or self.name}: there are no customers to fit")
+        loglik, grad = self._likelihood_functions()
         est = estimate(
-            type(self).log_likelihood,
+            loglik,
             self.model_parameters(),
             data,
             w,
-            gradient=type(self).gradient,
+            gradient=grad,
             time_columns=self.time_columns,
             start=self.start or self.default_start(data),
             penalizer=self.penalizer,
@@ -248,7 +317,14 @@ class CustomerModel:
     # -- JSON ------------------------------------------------------------------------------
     def settings(self) -> dict[str, Any]:
         """The constructor arguments, JSON-ready."""
-        return {"penalizer": self.penalizer, "tol": self.tol, "max_restarts": self.max_restarts, "start": self.start}
+        return {
+            "penalizer": self.penalizer,
+            "tol": self.tol,
+            "max_restarts": self.max_restarts,
+            "start": self.start,
+            "purchase_covariates": list(self.purchase_covariates),
+            "dropout_covariates": list(self.dropout_covariates),
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready description of the fitted model; :meth:`from_dict` restores it bit-exactly."""
@@ -320,7 +396,7 @@ class CustomerModel:
     # -- helpers for subclasses ------------------------------------------------------------
     def read_columns(self, customers: Any, columns: Sequence[str] | None = None) -> dict[str, np.ndarray]:
         """The named columns of ``customers`` as float arrays; a missing column is an error."""
-        return read_columns(customers, columns or self.data_columns, model=self.title or self.name)
+        return read_columns(customers, columns or self.input_columns(), model=self.title or self.name)
 
     def __repr__(self) -> str:
         if not self.is_fitted:

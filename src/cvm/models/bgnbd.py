@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import betaln, expit, gammaln, hyp2f1, log1p, logsumexp, roots_jacobi, roots_legendre
 
+from cvm.errors import ConfigError
 from cvm.models.base import CustomerModel, check_frequency_recency_T, chunked
 from cvm.models.engine import Parameter
 from cvm.models.special import digamma_difference, log_rising
@@ -106,21 +107,27 @@ def probability_alive_at(r, alpha, a, b, x, t_x, T, t):
 
     Given alive at T, dropout is exponential with rate ``lambda * p`` and the posterior is
     ``lambda ~ Gamma(r + x, alpha + T)``, ``p ~ Beta(a, b + x)``; so the survival factor is
-    ``((alpha+T)/(alpha+T+t))^a * 2F1(a+b-r, a; a+b+x; t/(alpha+T+t))``.
+    ``((alpha+T)/(alpha+T+t))^a * 2F1(a+b-r, a; a+b+x; t/(alpha+T+t))``. Parameters may be
+    arrays (one value per customer, as with covariates).
+
+    >>> round(float(probability_alive_at(0.243, 4.414, 0.793, 2.426, x=2, t_x=30.43, T=38.86, t=0)), 4)
+    0.7266
     """
-    x, t_x, T, t = (np.asarray(v, dtype=float) for v in (x, t_x, T, t))
+    r, alpha, a, b, x, t_x, T, t = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (r, alpha, a, b, x, t_x, T, t))
+    )
     A = alpha + T
     z = t / (A + t)
     with np.errstate(all="ignore"):
         survive = np.exp(a * (np.log(A) - np.log(A + t))) * hyp2f1(a + b - r, a, a + b + x, z)
     bad = ~np.isfinite(survive) | (survive < 0) | (survive > 1) | (a + b + x > 1e5)
     if np.any(bad):
-        xb, Ab, tb = (np.broadcast_to(v, survive.shape)[bad] for v in (x, A, t))
+        rb, xb, Ab, tb = (v[bad] for v in (r, x, A, t))
         survive = np.array(survive, dtype=float, copy=True)
         survive[bad] = _beta_average(
-            lambda p, rows: np.exp(-(r + xb[rows, None]) * log1p(p * tb[rows, None] / Ab[rows, None])),
-            a,
-            b + xb,
+            lambda p, rows: np.exp(-(rb[rows, None] + xb[rows, None]) * log1p(p * tb[rows, None] / Ab[rows, None])),
+            a[bad],
+            b[bad] + xb,
         )
     return probability_alive(r, alpha, a, b, x, t_x, T) * np.clip(survive, 0.0, 1.0)
 
@@ -131,17 +138,20 @@ def _expected_while_alive(r_post, A, a, b_post, t):
     This is the expected number of purchases in the next ``t`` of a customer alive now.
     Closed form (Euler-transformed FHL eq. 10):
     ``(a+b'-1)/(a-1) * [1 - (A/(A+t))^(a-1) * 2F1(a+b'-1-r', a-1; a+b'-1; t/(A+t))]``.
+    At ``a = 1`` the singularity is removable: the two sides ``1 ± 1e-7`` are averaged.
     """
-    r_post, A, b_post, t = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (r_post, A, b_post, t)))
+    r_post, A, a, b_post, t = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (r_post, A, a, b_post, t))
+    )
     c = a + b_post - 1
     z = t / (A + t)
+    near_one = np.abs(a - 1) < 1e-7
     with np.errstate(all="ignore"):
-        if abs(a - 1) < 1e-7:  # removable singularity: average the two sides
-            value = 0.5 * (
-                _closed_form(r_post, A, 1 - 1e-7, b_post, t, z) + _closed_form(r_post, A, 1 + 1e-7, b_post, t, z)
-            )
-        else:
-            value = _closed_form(r_post, A, a, b_post, t, z)
+        value = _closed_form(r_post, A, np.where(near_one, 1 - 1e-7, a), b_post, t, z)
+        if np.any(near_one):
+            value = np.array(value, dtype=float, copy=True)
+            upper = _closed_form(r_post[near_one], A[near_one], 1 + 1e-7, b_post[near_one], t[near_one], z[near_one])
+            value[near_one] = 0.5 * (value[near_one] + upper)
     bad = ~np.isfinite(value) | (value < 0) | (c < 0.5) | (a + b_post > 1e5)
     bad &= t > 0
     value = np.where(t > 0, value, 0.0)
@@ -150,7 +160,7 @@ def _expected_while_alive(r_post, A, a, b_post, t):
         rb, Ab, tb = r_post[bad], A[bad], t[bad]
         value[bad] = _beta_average(
             lambda p, rows: -np.expm1(-rb[rows, None] * log1p(p * tb[rows, None] / Ab[rows, None])) / p,
-            a,
+            a[bad],
             b_post[bad],
         )
     return value
@@ -235,36 +245,44 @@ def simulate(r, alpha, a, b, T, seed=None) -> dict[str, np.ndarray]:
     return {"frequency": x.astype(float), "recency": t_x, "T": T}
 
 
-def _beta_average(function, a: float, b_values: np.ndarray, nodes: int = 128) -> np.ndarray:
-    """E[function(p)] for p ~ Beta(a, b_i), row by row, by quadrature.
+def _beta_average(function, a, b_values, nodes: int = 128) -> np.ndarray:
+    """E[function(p, rows)] for p ~ Beta(a_i, b_i), row by row, by quadrature.
 
-    Gauss–Jacobi (exact for the Beta weight) while ``a + b`` is moderate; for large ``a + b``
-    the Beta is nearly normal, so Gauss–Legendre nodes over its mean ± 12 standard
-    deviations, weighted by the density, are used instead.
+    ``a`` is a number or one value per row. Rows sharing ``(a, b)`` share their nodes.
+    Gauss–Jacobi (exact for the Beta weight) while ``a + b`` is moderate; for large
+    ``a + b`` the Beta is nearly normal, so Gauss–Legendre nodes over its mean ± 12
+    standard deviations, weighted by the density, are used instead.
     """
     b_values = np.asarray(b_values, dtype=float)
+    a_values = np.broadcast_to(np.asarray(a, dtype=float), b_values.shape)
     out = np.empty(b_values.shape)
-    for b in np.unique(b_values):
-        rows = np.flatnonzero(b_values == b)
-        if a + b <= 1e3:
-            u, w = roots_jacobi(nodes, b - 1, a - 1)  # weight (1-u)^(b-1) (1+u)^(a-1)
+    pairs, inverse = np.unique(np.stack([a_values.ravel(), b_values.ravel()], axis=1), axis=0, return_inverse=True)
+    for k, (a_k, b_k) in enumerate(pairs):
+        rows = np.flatnonzero(inverse.ravel() == k)
+        if a_k + b_k <= 1e3:
+            u, w = roots_jacobi(nodes, b_k - 1, a_k - 1)  # weight (1-u)^(b-1) (1+u)^(a-1)
             p = (1 + u) / 2
         else:
-            mean = a / (a + b)
-            sd = np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+            mean = a_k / (a_k + b_k)
+            sd = np.sqrt(a_k * b_k / ((a_k + b_k) ** 2 * (a_k + b_k + 1)))
             lo, hi = max(mean - 12 * sd, 0.0), min(mean + 12 * sd, 1.0)
             u, w = roots_legendre(nodes)
             p = lo + (hi - lo) * (1 + u) / 2
             with np.errstate(divide="ignore"):
-                log_density = (a - 1) * np.log(p) + (b - 1) * np.log1p(-p)
+                log_density = (a_k - 1) * np.log(p) + (b_k - 1) * np.log1p(-p)
             w = w * np.exp(log_density - np.max(log_density))
         w = w / w.sum()
-        out[rows] = function(p[None, :], rows) @ w
+        out.ravel()[rows] = function(p[None, :], rows) @ w
     return out
 
 
 class BetaGeoModel(CustomerModel):
     """BG/NBD with parameters ``r, alpha, a, b`` (Fader, Hardie & Lee 2005).
+
+    Static covariates (numeric columns, for example 0/1 dummies of the acquisition channel)
+    enter as in CLVTools: ``alpha_i = alpha * exp(-g_purchase'z)`` (a positive coefficient
+    means more purchases) and ``a_i = a * exp(g_dropout'z)``, ``b_i = b * exp(g_dropout'z)``.
+    With every coefficient zero the model is exactly plain BG/NBD.
 
     >>> customers = simulate(r=0.25, alpha=4.0, a=0.8, b=2.5, T=[39.0] * 5000, seed=7)
     >>> model = BetaGeoModel().fit(customers)
@@ -284,6 +302,7 @@ class BetaGeoModel(CustomerModel):
     )
     data_columns: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
     time_columns: ClassVar[tuple[str, ...]] = ("recency", "T")
+    covariate_links: ClassVar[dict[str, dict[str, int]]] = {"purchase": {"alpha": -1}, "dropout": {"a": 1, "b": 1}}
     example_params: ClassVar[dict[str, float]] = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
     @classmethod
@@ -312,20 +331,25 @@ class BetaGeoModel(CustomerModel):
         return {"r": 1.0, "alpha": float(np.max(data["T"])) / 10 or 1.0, "a": 1.0, "b": 1.0}
 
     # -- predictions -----------------------------------------------------------------------
-    def _p(self) -> tuple[float, float, float, float]:
+    def _customers(self, customers: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Per-customer parameters and the history columns, validated."""
         self._check_fitted()
-        return self.params_["r"], self.params_["alpha"], self.params_["a"], self.params_["b"]
-
-    def _history(self, customers: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         data = self.read_columns(customers)
-        check_frequency_recency_T(data, self.title)
-        return data["frequency"], data["recency"], data["T"]
+        check_frequency_recency_T({k: data[k] for k in self.data_columns}, self.title)
+        params = self.customer_params(self.params_, data)
+        shape = data["frequency"].shape
+        return {k: np.broadcast_to(np.asarray(v, dtype=float), shape) for k, v in params.items()}, data
+
+    def _predict(self, function, customers: Any, *extra) -> np.ndarray:
+        params, data = self._customers(customers)
+        shape = data["frequency"].shape
+        extra = [np.broadcast_to(np.asarray(e, dtype=float), shape) for e in extra]
+        columns = [params["r"], params["alpha"], params["a"], params["b"], data["frequency"], data["recency"], data["T"]]
+        return chunked(function, *columns, *extra)
 
     def expected_purchases(self, customers: Any, t) -> np.ndarray:
         """Expected purchases of each customer in the next ``t`` time units (scalar or per customer)."""
-        x, t_x, T = self._history(customers)
-        t = np.broadcast_to(np.asarray(t, dtype=float), x.shape)
-        return chunked(lambda *cols: expected_purchases(*self._p(), *cols), x, t_x, T, t)
+        return self._predict(expected_purchases, customers, t)
 
     def expected_purchases_by_period(self, customers: Any, edges) -> np.ndarray:
         """Expected purchases in each future period: ``edges`` are period ends after T.
@@ -334,24 +358,30 @@ class BetaGeoModel(CustomerModel):
         ``(T + edges[k-1], T + edges[k]]`` (with ``edges[-1] = 0``).
         """
         edges = np.asarray(edges, dtype=float).reshape(-1)
-        x, t_x, T = self._history(customers)
 
-        def block(x, t_x, T):
-            cumulative = np.stack([expected_purchases(*self._p(), x, t_x, T, e) for e in edges], axis=1)
+        def block(*columns):
+            cumulative = np.stack([expected_purchases(*columns, e) for e in edges], axis=1)
             return np.diff(cumulative, axis=1, prepend=0.0)
 
-        return chunked(block, x, t_x, T)
+        return self._predict(block, customers)
 
     def probability_alive(self, customers: Any, t=0.0) -> np.ndarray:
         """P(alive) now, or ``t`` time units after the end of observation."""
-        x, t_x, T = self._history(customers)
-        t = np.broadcast_to(np.asarray(t, dtype=float), x.shape)
-        return chunked(lambda *cols: probability_alive_at(*self._p(), *cols), x, t_x, T, t)
+        return self._predict(probability_alive_at, customers, t)
+
+    def _population(self) -> tuple[float, float, float, float]:
+        self._check_fitted()
+        if self.covariates:
+            raise ConfigError(
+                "a new customer's expectation depends on their covariates",
+                hint="use expected_purchases with frequency = recency = 0 and a tiny T for that customer",
+            )
+        return self.params_["r"], self.params_["alpha"], self.params_["a"], self.params_["b"]
 
     def expected_purchases_new_customer(self, t) -> np.ndarray:
         """E[X(t)] for a customer just acquired."""
-        return expected_purchases_new_customer(*self._p(), t)
+        return expected_purchases_new_customer(*self._population(), t)
 
     def probability_of_purchases(self, t, n) -> np.ndarray:
         """P(X(t) = n) for a customer just acquired."""
-        return probability_of_purchases(*self._p(), t, n)
+        return probability_of_purchases(*self._population(), t, n)
