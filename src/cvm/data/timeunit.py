@@ -22,8 +22,11 @@ True
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from cvm.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
@@ -71,8 +74,6 @@ class TimeUnit(StrEnum):
         try:
             return cls(key)
         except ValueError:
-            from cvm.errors import ConfigError
-
             names = ", ".join(u.value for u in cls)
             raise ConfigError(
                 f"unknown time unit {value!r}", hint=f"use one of: {names}"
@@ -98,6 +99,22 @@ class TimeUnit(StrEnum):
         730.485
         """
         return n_units * self.days
+
+    def discount_rate(self, annual_rate: float) -> float:
+        """The discount rate per unit equivalent to ``annual_rate`` per (Gregorian) year.
+
+        Compounded exactly: ``(1 + annual_rate) ** (days / 365.2425) - 1``.
+
+        >>> round(TimeUnit.WEEK.discount_rate(0.10), 8)
+        0.00182832
+        >>> TimeUnit.YEAR.discount_rate(0.10)
+        0.1
+        """
+        if not (math.isfinite(annual_rate) and annual_rate > -1):
+            raise ConfigError(f"the annual discount rate must be a number greater than -1, got {annual_rate!r}")
+        if self is TimeUnit.YEAR:
+            return float(annual_rate)
+        return math.expm1(math.log1p(annual_rate) * self.days / GREGORIAN_YEAR_DAYS)
 
     def truncate(self, date: "ir.DateValue") -> "ir.DateValue":
         """Ibis expression for the first day of the calendar period that holds ``date``."""
