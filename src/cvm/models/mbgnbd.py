@@ -133,12 +133,13 @@ def _logit_beta_average(function, a1: float, b_values: np.ndarray) -> np.ndarray
         sd = np.sqrt((a1 + b) / (a1 * b))
         left = np.sqrt(2 * drop) * sd + drop / a1
         right = np.sqrt(2 * drop) * sd + drop / b
-        u = np.concatenate([mode - left * (1 - _NODES) / 2, mode + right * (1 + _NODES) / 2])
+        d = np.concatenate([-left * (1 - _NODES) / 2, right * (1 + _NODES) / 2])  # u - mode
         width = np.concatenate([np.full(_NODES.size, left / 2), np.full(_NODES.size, right / 2)])
-        log_density = -a1 * np.log1p(np.exp(-u)) - b * np.log1p(np.exp(u))  # a1 log p + b log(1-p)
+        p = expit(mode + d)
+        # a1 log(p/p*) + b log((1-p)/(1-p*)), written in d so it keeps its digits for huge a1, b
+        log_density = a1 * np.log1p((1 - p) * np.expm1(d)) + b * np.log1p(p * np.expm1(-d))
         log_w = log_density + np.log(np.tile(_WEIGHTS, 2) * width)
         w = np.exp(log_w - logsumexp(log_w))
-        p = expit(u)
         for start in range(0, rows_all.size, _QUAD_BLOCK):
             rows = rows_all[start : start + _QUAD_BLOCK]
             out[rows] = function(p[None, :], rows) @ w
@@ -181,7 +182,7 @@ def _quadrature_survival(r_post, A, a, b_post, t):
     def f(p, rows):
         return _dropout_free_terms(r_post[rows, None], y[rows, None], p * y[rows, None])[0]
 
-    return 1.0 - mean_p * _logit_beta_average(f, a + 1.0, b_post)
+    return np.clip(1.0 - mean_p * _logit_beta_average(f, a + 1.0, b_post), 0.0, 1.0)
 
 
 def _expected_while_alive(r_post, A, a, b_post, t):
