@@ -105,6 +105,12 @@ class CustomerModel:
     data_columns: ClassVar[tuple[str, ...]] = ()
     time_columns: ClassVar[tuple[str, ...]] = ()
     gradient: ClassVar[Callable | None] = None
+    prepare: ClassVar[Callable | None] = None
+    """Optional fast path: ``prepare(data)`` precomputes the parameter-free pieces once per
+    fit; ``prepared_log_likelihood(params, prepared)`` (and ``prepared_gradient``) then give
+    the same values as ``log_likelihood`` (and ``gradient``) on ``data``."""
+    prepared_log_likelihood: ClassVar[Callable | None] = None
+    prepared_gradient: ClassVar[Callable | None] = None
     covariate_links: ClassVar[dict[str, dict[str, int]]] = {}
     """For models that take static covariates: per process (``purchase``, ``dropout``), the
     parameters a covariate vector ``z`` scales and the sign: ``theta_i = theta * exp(sign * g'z)``."""
@@ -233,11 +239,15 @@ class CustomerModel:
         if n == 0:
             raise InvalidDataError(f"{self.title or self.name}: there are no customers to fit")
         loglik, grad = self._likelihood_functions()
+        prepare = None
+        if not self.covariates and cls_has_fast_path(type(self)):
+            loglik, grad, prepare = type(self).prepared_log_likelihood, type(self).prepared_gradient, type(self).prepare
         est = estimate(
             loglik,
             self.model_parameters(),
             data,
             w,
+            prepare=prepare,
             gradient=grad,
             time_columns=self.time_columns,
             start=self.start or self.default_start(data),
@@ -403,6 +413,11 @@ class CustomerModel:
             return f"{type(self).__name__}(unfitted)"
         inner = ", ".join(f"{k}={v:.6g}" for k, v in self.params_.items())
         return f"{type(self).__name__}({inner})"
+
+
+def cls_has_fast_path(cls: type[CustomerModel]) -> bool:
+    """Whether a model class supplies the prepared (fast) likelihood path."""
+    return cls.prepare is not None and cls.prepared_log_likelihood is not None
 
 
 def read_columns(customers: Any, columns: Sequence[str], *, model: str = "model") -> dict[str, np.ndarray]:

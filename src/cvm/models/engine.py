@@ -44,6 +44,7 @@ import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import optimize
@@ -185,6 +186,16 @@ def compress(
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     if n == 0:
         return {name: col for name, col in zip(names, columns, strict=True)}, w
+    # factorise each column, then combine the codes into one integer key per row
+    levels, codes = zip(*(np.unique(col, return_inverse=True) for col in columns), strict=True)
+    sizes = [len(lv) for lv in levels]
+    if math.prod(sizes) < 2**62:
+        key = np.zeros(n, dtype=np.int64)
+        for size, code in zip(sizes, codes, strict=True):
+            key = key * size + code.reshape(-1)
+        unique_keys, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        summed = np.bincount(inverse.reshape(-1), weights=w, minlength=len(unique_keys))
+        return {name: col[first] for name, col in zip(names, columns, strict=True)}, summed
     order = np.lexsort(columns[::-1])
     sorted_cols = [col[order] for col in columns]
     change = np.zeros(n, dtype=bool)
@@ -210,6 +221,7 @@ def estimate(
     max_iterations: int = 5000,
     max_restarts: int = 6,
     compress_rows: bool = True,
+    prepare: Callable[[Mapping[str, np.ndarray]], Any] | None = None,
 ) -> Estimate:
     """Maximise ``sum(weights * log_likelihood(params, data))`` over the parameters.
 
@@ -217,6 +229,9 @@ def estimate(
     natural-scale values; ``gradient(params, data)`` (optional) returns, per parameter,
     the per-row derivative of the log-likelihood with respect to that natural parameter.
     ``time_columns`` name the data columns measured in time units (rescaled internally).
+    ``prepare(data)``, when given, is called once on the (compressed, rescaled) data and its
+    result is what ``log_likelihood`` and ``gradient`` receive: a model can precompute
+    what does not depend on the parameters (distinct values of a column, say).
     """
     parameters = list(parameters)
     names = [p.name for p in parameters]
@@ -231,6 +246,8 @@ def estimate(
 
     scale = _time_scale(columns, time_columns)
     scaled = {k: (v * scale if k in time_columns else v) for k, v in columns.items()}
+    fit_data = prepare(scaled) if prepare else scaled
+    user_data = prepare(columns) if prepare else columns
     positive = np.array([p.positive for p in parameters])
     # theta_scaled = theta_user + time_power * log(scale) for positive parameters
     shift = np.array([p.time_power * math.log(scale) if p.positive else 0.0 for p in parameters])
@@ -241,8 +258,8 @@ def estimate(
 
     def objective(theta: np.ndarray) -> float:
         with np.errstate(all="ignore"):
-            ll = log_likelihood(to_params(theta), scaled)
-            value = -float(np.dot(w, ll)) / total_weight
+            ll = log_likelihood(to_params(theta), fit_data)
+            value = -float(_weighted_sum(w, ll)) / total_weight
         if penalizer:
             value += penalizer * float(np.sum((theta - shift) ** 2)) / total_weight
         return value if math.isfinite(value) else math.inf
@@ -250,8 +267,8 @@ def estimate(
     def objective_gradient(theta: np.ndarray) -> np.ndarray:
         params = to_params(theta)
         with np.errstate(all="ignore"):
-            per_row = gradient(params, scaled)  # type: ignore[misc]
-            g = np.array([float(np.dot(w, per_row[name])) for name in names])
+            per_row = gradient(params, fit_data)  # type: ignore[misc]
+            g = np.array([float(_weighted_sum(w, per_row[name])) for name in names])
         g = -np.where(positive, g * np.array(list(params.values())), g) / total_weight
         if penalizer:
             g += 2 * penalizer * (theta - shift) / total_weight
@@ -319,8 +336,8 @@ def estimate(
     def user_loglik_total(theta_u: np.ndarray) -> float:
         values = np.where(positive, np.exp(np.clip(theta_u, -700, 700)), theta_u)
         with np.errstate(all="ignore"):
-            ll = log_likelihood(dict(zip(names, values.tolist(), strict=True)), columns)
-        return float(np.dot(w, ll))
+            ll = log_likelihood(dict(zip(names, values.tolist(), strict=True)), user_data)
+        return float(_weighted_sum(w, ll))
 
     def user_score(theta_u: np.ndarray) -> np.ndarray:
         values = np.where(positive, np.exp(np.clip(theta_u, -700, 700)), theta_u)
@@ -328,8 +345,8 @@ def estimate(
         if gradient is None:
             return optimize.approx_fprime(theta_u, user_loglik_total, 1e-6)
         with np.errstate(all="ignore"):
-            per_row = gradient(params, columns)
-            g = np.array([float(np.dot(w, per_row[name])) for name in names])
+            per_row = gradient(params, user_data)
+            g = np.array([float(_weighted_sum(w, per_row[name])) for name in names])
         return np.where(positive, g * values, g)
 
     log_lik = user_loglik_total(theta_user)
@@ -467,6 +484,12 @@ def _covariance(hessian: np.ndarray) -> tuple[np.ndarray, bool]:
         inv = np.where(kept, 1.0 / np.where(kept, values, 1.0), 0.0)
         return (vectors * inv) @ vectors.T, True
     return (vectors / values) @ vectors.T, False
+
+
+def _weighted_sum(weights: np.ndarray, values: np.ndarray) -> float:
+    """``sum(weights * values)`` without BLAS: a 1-D BLAS dot is many times slower when the
+    machine's cores are busy (threaded BLAS oversubscribes them)."""
+    return float(np.einsum("i,i->", weights, np.broadcast_to(values, weights.shape)))
 
 
 def _time_scale(columns: Mapping[str, np.ndarray], time_columns: Sequence[str]) -> float:

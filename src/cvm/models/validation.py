@@ -159,7 +159,7 @@ def tracking(
     cumulative = np.empty(ends.size)
     for k, end in enumerate(ends):  # one vectorised call per period, not per customer
         age = np.clip(end - birth, 0.0, None)
-        cumulative[k] = float(np.dot(w, model.expected_purchases_new_customer(age)))
+        cumulative[k] = float(np.einsum("i,i->", w, model.expected_purchases_new_customer(age)))
     expected = np.diff(cumulative, prepend=0.0)
     actual_arr = None if actual is None else np.asarray(actual, dtype=float)
     if actual_arr is not None and actual_arr.shape != ends.shape:
