@@ -137,7 +137,9 @@ def _logit_beta_average(function, a1: float, b_values: np.ndarray) -> np.ndarray
         width = np.concatenate([np.full(_NODES.size, left / 2), np.full(_NODES.size, right / 2)])
         p = expit(mode + d)
         # a1 log(p/p*) + b log((1-p)/(1-p*)), written in d so it keeps its digits for huge a1, b
-        log_density = a1 * np.log1p((1 - p) * np.expm1(d)) + b * np.log1p(p * np.expm1(-d))
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            log_density = a1 * np.log1p((1 - p) * np.expm1(d)) + b * np.log1p(p * np.expm1(-d))
+        log_density = np.where(np.isnan(log_density), -np.inf, log_density)
         log_w = log_density + np.log(np.tile(_WEIGHTS, 2) * width)
         w = np.exp(log_w - logsumexp(log_w))
         for start in range(0, rows_all.size, _QUAD_BLOCK):
