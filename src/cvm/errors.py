@@ -56,6 +56,12 @@ class InvalidDataError(CVMError, ValueError):
         self.report = report
 
 
+class ModelAssumptionError(CVMError, ValueError):
+    """A prediction does not exist under the fitted parameters (for example an infinite mean spend)."""
+
+    exit_code = 3
+
+
 class InputFileError(CVMError, OSError):
     """An input file is missing, unreadable, or of a format CVM cannot read."""
 

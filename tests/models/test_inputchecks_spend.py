@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from cvm.errors import InvalidDataError, MissingColumnError
-from cvm.models.gamma_gamma import GammaGammaModel, MeanSpendUndefinedWarning, ModelAssumptionError
+from cvm.errors import ModelAssumptionError
+from cvm.models.gamma_gamma import GammaGammaModel, MeanSpendUndefinedWarning
 from cvm.models.mbgnbd import ModifiedBetaGeoModel
 
 GOOD = {"frequency": [0.0, 1.0, 3.0], "monetary_value": [0.0, 12.5, 30.0]}

@@ -46,7 +46,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import gammaln, psi
 
-from cvm.errors import ConfigError, CVMError, InvalidDataError
+from cvm.errors import ConfigError, InvalidDataError, ModelAssumptionError
 from cvm.models.base import CustomerModel, require
 from cvm.models.engine import Parameter
 from cvm.models.special import digamma_difference, log_rising
@@ -56,19 +56,12 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "GammaGammaModel",
     "MeanSpendUndefinedWarning",
-    "ModelAssumptionError",
     "log_likelihood",
     "log_likelihood_gradient",
     "expected_spend",
     "population_mean_spend",
     "simulate",
 ]
-
-
-class ModelAssumptionError(CVMError, ValueError):
-    """A prediction does not exist under the fitted parameters (for example an infinite mean)."""
-
-    exit_code = 3
 
 
 class MeanSpendUndefinedWarning(UserWarning):
@@ -123,7 +116,7 @@ def population_mean_spend(p, q, gamma):
     >>> population_mean_spend(6.25, 0.9, 15.44)
     Traceback (most recent call last):
     ...
-    cvm.models.gamma_gamma.ModelAssumptionError: Gamma-Gamma: the population mean spend does not exist because q = 0.9 <= 1 ...
+    cvm.errors.ModelAssumptionError: Gamma-Gamma: the population mean spend does not exist because q = 0.9 <= 1 ...
     """
     if not q > 1:
         raise ModelAssumptionError(
