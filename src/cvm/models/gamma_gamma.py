@@ -40,6 +40,7 @@ gamma = 15.44.
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from typing import Any, ClassVar
 
@@ -221,7 +222,12 @@ class GammaGammaModel(CustomerModel):
         logger.info("Gamma-Gamma: %d of %d rows have frequency > 0 and enter the fit", int(keep.sum()), keep.size)
         x, m_x = data["frequency"][keep], data["monetary_value"][keep]
         w = None if w is None else w[keep]
-        scale = float(np.average(m_x, weights=w)) if w is None or w.sum() > 0 else 1.0
+        # the weighted mean amount, summed exactly so the scale (and the fit) does not depend
+        # on the order of the rows
+        weight = np.ones_like(m_x) if w is None else w
+        total_weight = math.fsum(weight)
+        scale = math.fsum(weight * m_x) / total_weight if total_weight > 0 else 1.0
+        scale = scale if scale > 0 and math.isfinite(scale) else 1.0
         super().fit({"frequency": x, "monetary_value": m_x / scale}, w)
         self._to_currency(scale)
         if not self.params_["q"] > 1:
