@@ -98,9 +98,34 @@ def test_mbgnbd_closed_forms_at_the_search_bounds(a, b):
 
 def test_mbgnbd_homogeneous_dropout_limit():
     """a, b -> inf with a/(a+b) = 1/2: every customer drops with p = 1/2, so E = 2 (1 - (A/(A+t/2))^r')."""
-    from cvm.models import mbgnbd
+    from cvm.models import betageo
 
     r_post = np.array([0.5, 3.5, 30.5])
     for t in (1.0, 39.0, 1e4):
-        got = mbgnbd._expected_while_alive(r_post, np.full(3, 40.0), 1e13, 1e13 + np.array([1.0, 4.0, 31.0]), np.full(3, t))
+        got = betageo.expected_while_alive(r_post, np.full(3, 40.0), 1e13, 1e13 + np.array([1.0, 4.0, 31.0]), np.full(3, t))
         np.testing.assert_allclose(got, 2 * (1 - (40 / (40 + t / 2)) ** r_post), rtol=1e-6)
+
+
+@pytest.mark.parametrize("model_class", [BetaGeoModel, ModifiedBetaGeoModel], ids=["bgnbd", "mbgnbd"])
+def test_no_dropout_boundary_is_flagged_before_the_engine_threshold(model_class):
+    """Seed 3 of a no-dropout log (r = 2, alpha = 10, p ~ Beta(0.001, 1e5)): BG/NBD stops at
+    a ~ 3.4e-7, inside the engine's exp(-15), yet the mean dropout a/(a+b) is ~ 5e-11: the model's
+    own rule (a/(a+b) < 1e-6) flags a and b, in report_, summary() and a BoundaryWarning."""
+    data = BetaGeoModel.simulate(dict(r=2.0, alpha=10.0, a=1e-3, b=1e5), 2000, seed=3)
+    model, categories = _fit(model_class, data)
+    a, b = model.params_["a"], model.params_["b"]
+    assert a / (a + b) < 1e-6
+    assert set(model.report_.boundary) >= {"a", "b"}
+    assert BoundaryWarning in categories
+    assert {row.name for row in model.summary().rows if row.at_boundary} == set(model.report_.boundary)
+    if model_class is BetaGeoModel:
+        assert abs(np.log(a)) < 15  # a has no time power: the engine alone would not flag it
+
+
+def test_no_boundary_flag_for_an_ordinary_fit():
+    """The CDNOW-like fit is interior: the model's rule adds nothing."""
+    data = BetaGeoModel.simulate(BetaGeoModel.example_params, 2000, seed=5)
+    model, categories = _fit(BetaGeoModel, data)
+    assert model.report_.boundary == []
+    assert BoundaryWarning not in categories
+    assert BetaGeoModel().boundary_parameters(BetaGeoModel.example_params) == []

@@ -32,6 +32,7 @@ from cvm.models.engine import (
     Parameter,
     confidence_intervals,
     estimate,
+    flag_boundary,
 )
 
 MODELS: dict[str, type[CustomerModel]] = {}
@@ -255,8 +256,18 @@ class CustomerModel:
             tol=self.tol,
             max_restarts=self.max_restarts,
         )
+        flag_boundary(est.report, self.boundary_parameters(est.params))
         self._set_estimate(est, n_customers=float(n if w is None else w.sum()))
         return self
+
+    def boundary_parameters(self, params: Mapping[str, float]) -> list[str]:
+        """Parameters the model itself recognises as on a boundary at the estimate ``params``.
+
+        The engine flags a positive parameter only beyond ``exp(±BOUNDARY_LOG)``; a model can
+        name boundaries it knows of sooner (BG/NBD: mean dropout probability near 0). They
+        are added to ``report_.boundary`` with a ``BoundaryWarning``. Default: none.
+        """
+        return []
 
     def default_start(self, data: Mapping[str, np.ndarray]) -> dict[str, float] | None:
         """Starting values for the optimiser (default: each parameter's ``start``)."""

@@ -6,10 +6,11 @@ customer is the BTYD summary ``(x, t_x, T)`` = (``frequency``, ``recency``, ``T`
 
 The closed forms are module-level functions of the parameters and the data, so the
 model, CLV code and tests call the same formula. They are written to stay finite:
-the likelihood's last term is a log-sum-exp, P(alive) a logistic, and the hypergeometric
-functions of the expectations are Euler-transformed so that only their third argument
-grows with ``x``; rows where the closed form still cannot be evaluated (``a`` close to 1,
-``a + b < 1``) are integrated numerically over the dropout probability.
+the likelihood's last term is a log-sum-exp and P(alive) a logistic; the expectations
+given alive (posterior ``lambda ~ Gamma(r + x, alpha + T)``, ``p ~ Beta(a, b + x)``) come
+from :mod:`cvm.models.betageo`, shared with MBG/NBD: Euler-transformed hypergeometric
+closed forms where they are accurate, quadrature over the dropout probability elsewhere
+(``a`` close to 1, ``a + b`` large or small, the no-dropout boundary).
 
 Fitted to the CDNOW sample (FHL 2005): r = 0.243, alpha = 4.414, a = 0.793, b = 2.426.
 
@@ -26,10 +27,11 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import betaln, expit, gammaln, hyp2f1, log1p, logsumexp, roots_jacobi, roots_legendre
+from scipy.special import betaln, expit, gammaln, logsumexp
 
 from cvm.errors import ConfigError
 from cvm.models.base import CustomerModel, check_frequency_recency_T, chunked
+from cvm.models.betageo import expected_while_alive, no_dropout_boundary, survival_while_alive
 from cvm.models.engine import Parameter
 from cvm.models.special import digamma_difference, log_rising
 
@@ -163,70 +165,17 @@ def probability_alive_at(r, alpha, a, b, x, t_x, T, t):
     """P(alive at T + t | x, t_x, T): alive now and no dropout in the next ``t``.
 
     Given alive at T, dropout is exponential with rate ``lambda * p`` and the posterior is
-    ``lambda ~ Gamma(r + x, alpha + T)``, ``p ~ Beta(a, b + x)``; so the survival factor is
-    ``((alpha+T)/(alpha+T+t))^a * 2F1(a+b-r, a; a+b+x; t/(alpha+T+t))``. Parameters may be
-    arrays (one value per customer, as with covariates).
+    ``lambda ~ Gamma(r + x, alpha + T)``, ``p ~ Beta(a, b + x)``; the survival factor is
+    :func:`cvm.models.betageo.survival_while_alive` (a hypergeometric closed form, or
+    quadrature where that is not accurate). Parameters may be arrays (one value per
+    customer, as with covariates).
 
     >>> round(float(probability_alive_at(0.243, 4.414, 0.793, 2.426, x=2, t_x=30.43, T=38.86, t=0)), 4)
     0.7266
     """
-    r, alpha, a, b, x, t_x, T, t = np.broadcast_arrays(
-        *(np.asarray(v, dtype=float) for v in (r, alpha, a, b, x, t_x, T, t))
-    )
-    A = alpha + T
-    z = t / (A + t)
-    with np.errstate(all="ignore"):
-        survive = np.exp(a * (np.log(A) - np.log(A + t))) * hyp2f1(a + b - r, a, a + b + x, z)
-    bad = ~np.isfinite(survive) | (survive < 0) | (survive > 1) | (a + b + x > 1e5)
-    if np.any(bad):
-        rb, xb, Ab, tb = (v[bad] for v in (r, x, A, t))
-        survive = np.array(survive, dtype=float, copy=True)
-        survive[bad] = _beta_average(
-            lambda p, rows: np.exp(-(rb[rows, None] + xb[rows, None]) * log1p(p * tb[rows, None] / Ab[rows, None])),
-            a[bad],
-            b[bad] + xb,
-        )
-    return probability_alive(r, alpha, a, b, x, t_x, T) * np.clip(survive, 0.0, 1.0)
-
-
-def _expected_while_alive(r_post, A, a, b_post, t):
-    """E[(1 - exp(-lambda p t)) / p] for lambda ~ Gamma(r_post, A), p ~ Beta(a, b_post).
-
-    This is the expected number of purchases in the next ``t`` of a customer alive now.
-    Closed form (Euler-transformed FHL eq. 10):
-    ``(a+b'-1)/(a-1) * [1 - (A/(A+t))^(a-1) * 2F1(a+b'-1-r', a-1; a+b'-1; t/(A+t))]``.
-    At ``a = 1`` the singularity is removable: the two sides ``1 ± 1e-7`` are averaged.
-    """
-    r_post, A, a, b_post, t = np.broadcast_arrays(
-        *(np.asarray(v, dtype=float) for v in (r_post, A, a, b_post, t))
-    )
-    c = a + b_post - 1
-    z = t / (A + t)
-    near_one = np.abs(a - 1) < 1e-7
-    with np.errstate(all="ignore"):
-        value = _closed_form(r_post, A, np.where(near_one, 1 - 1e-7, a), b_post, t, z)
-        if np.any(near_one):
-            value = np.array(value, dtype=float, copy=True)
-            upper = _closed_form(r_post[near_one], A[near_one], 1 + 1e-7, b_post[near_one], t[near_one], z[near_one])
-            value[near_one] = 0.5 * (value[near_one] + upper)
-    bad = ~np.isfinite(value) | (value < 0) | (c < 0.5) | (a + b_post > 1e5)
-    bad &= t > 0
-    value = np.where(t > 0, value, 0.0)
-    if np.any(bad):
-        value = np.array(value, dtype=float, copy=True)
-        rb, Ab, tb = r_post[bad], A[bad], t[bad]
-        value[bad] = _beta_average(
-            lambda p, rows: -np.expm1(-rb[rows, None] * log1p(p * tb[rows, None] / Ab[rows, None])) / p,
-            a[bad],
-            b_post[bad],
-        )
-    return value
-
-
-def _closed_form(r_post, A, a, b_post, t, z):
-    c = a + b_post - 1
-    power = np.exp((a - 1) * (np.log(A) - np.log(A + t)))
-    return c / (a - 1) * (1 - power * hyp2f1(c - r_post, a - 1, c, z))
+    x, t_x, T, t = (np.asarray(v, dtype=float) for v in (x, t_x, T, t))
+    survive = survival_while_alive(r + x, alpha + T, a, b + x, t)
+    return probability_alive(r, alpha, a, b, x, t_x, T) * survive
 
 
 def expected_purchases(r, alpha, a, b, x, t_x, T, t):
@@ -237,12 +186,16 @@ def expected_purchases(r, alpha, a, b, x, t_x, T, t):
     """
     x, t_x, T, t = (np.asarray(v, dtype=float) for v in (x, t_x, T, t))
     alive = probability_alive(r, alpha, a, b, x, t_x, T)
-    return alive * _expected_while_alive(r + x, alpha + T, a, b + x, t)
+    return alive * expected_while_alive(r + x, alpha + T, a, b + x, t)
 
 
 def expected_purchases_new_customer(r, alpha, a, b, t):
-    """E[X(t)]: expected purchases in the first ``t`` of a new customer (FHL 2005, eq. 7)."""
-    return _expected_while_alive(r, alpha, a, b, np.asarray(t, dtype=float))
+    """E[X(t)]: expected purchases in the first ``t`` of a new customer (FHL 2005, eq. 7).
+
+    >>> round(float(expected_purchases_new_customer(0.243, 4.414, 0.793, 2.426, t=39)), 4)
+    1.1967
+    """
+    return expected_while_alive(r, alpha, a, b, np.asarray(t, dtype=float))
 
 
 def probability_of_purchases(r, alpha, a, b, t, n):
@@ -302,37 +255,6 @@ def simulate(r, alpha, a, b, T, seed=None) -> dict[str, np.ndarray]:
     return {"frequency": x.astype(float), "recency": t_x, "T": T}
 
 
-def _beta_average(function, a, b_values, nodes: int = 128) -> np.ndarray:
-    """E[function(p, rows)] for p ~ Beta(a_i, b_i), row by row, by quadrature.
-
-    ``a`` is a number or one value per row. Rows sharing ``(a, b)`` share their nodes.
-    Gauss–Jacobi (exact for the Beta weight) while ``a + b`` is moderate; for large
-    ``a + b`` the Beta is nearly normal, so Gauss–Legendre nodes over its mean ± 12
-    standard deviations, weighted by the density, are used instead.
-    """
-    b_values = np.asarray(b_values, dtype=float)
-    a_values = np.broadcast_to(np.asarray(a, dtype=float), b_values.shape)
-    out = np.empty(b_values.shape)
-    pairs, inverse = np.unique(np.stack([a_values.ravel(), b_values.ravel()], axis=1), axis=0, return_inverse=True)
-    for k, (a_k, b_k) in enumerate(pairs):
-        rows = np.flatnonzero(inverse.ravel() == k)
-        if a_k + b_k <= 1e3:
-            u, w = roots_jacobi(nodes, b_k - 1, a_k - 1)  # weight (1-u)^(b-1) (1+u)^(a-1)
-            p = (1 + u) / 2
-        else:
-            mean = a_k / (a_k + b_k)
-            sd = np.sqrt(a_k * b_k / ((a_k + b_k) ** 2 * (a_k + b_k + 1)))
-            lo, hi = max(mean - 12 * sd, 0.0), min(mean + 12 * sd, 1.0)
-            u, w = roots_legendre(nodes)
-            p = lo + (hi - lo) * (1 + u) / 2
-            with np.errstate(divide="ignore"):
-                log_density = (a_k - 1) * np.log(p) + (b_k - 1) * np.log1p(-p)
-            w = w * np.exp(log_density - np.max(log_density))
-        w = w / w.sum()
-        out.ravel()[rows] = function(p[None, :], rows) @ w
-    return out
-
-
 class BetaGeoModel(CustomerModel):
     """BG/NBD with parameters ``r, alpha, a, b`` (Fader, Hardie & Lee 2005).
 
@@ -387,6 +309,14 @@ class BetaGeoModel(CustomerModel):
 
     def check_data(self, data):
         check_frequency_recency_T(data, self.title)
+
+    def boundary_parameters(self, params):
+        """``a`` and ``b`` when the mean dropout probability ``a / (a + b)`` is below 1e-6.
+
+        That is the boundary "nobody drops out" (:func:`cvm.models.betageo.no_dropout_boundary`):
+        a fit can stop there with ``a`` around 1e-7, short of the engine's own threshold.
+        """
+        return no_dropout_boundary(params["a"], params["b"])
 
     def default_start(self, data):
         return {"r": 1.0, "alpha": float(np.max(data["T"])) / 10 or 1.0, "a": 1.0, "b": 1.0}

@@ -364,12 +364,7 @@ def estimate(
     if not report.converged:
         _warn(report, ConvergenceWarning, f"the optimiser did not converge: {report.message}")
     if report.boundary:
-        _warn(
-            report,
-            BoundaryWarning,
-            "the optimum is on a boundary for " + ", ".join(report.boundary)
-            + "; predictions stay finite but these parameters are not identified",
-        )
+        _warn(report, BoundaryWarning, _boundary_message(report.boundary))
     if repaired:
         _warn(
             report,
@@ -495,6 +490,32 @@ def _weighted_sum(weights: np.ndarray, values: np.ndarray) -> float:
 def _time_scale(columns: Mapping[str, np.ndarray], time_columns: Sequence[str]) -> float:
     largest = max((float(np.max(columns[c])) for c in time_columns if columns[c].size), default=0.0)
     return 10.0 / largest if largest > 0 and math.isfinite(largest) else 1.0
+
+
+def flag_boundary(report: FitReport, names: Sequence[str]) -> None:
+    """Add ``names`` to ``report.boundary`` and warn as :func:`estimate` does for its own.
+
+    For boundaries a model recognises itself (see ``CustomerModel.boundary_parameters``);
+    names already flagged are skipped, and nothing happens when none is new.
+
+    >>> report = FitReport(converged=True, method="L-BFGS-B")
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     flag_boundary(report, ["a", "b"])
+    >>> report.boundary
+    ['a', 'b']
+    """
+    new = [name for name in dict.fromkeys(names) if name not in report.boundary]
+    if new:
+        report.boundary.extend(new)
+        _warn(report, BoundaryWarning, _boundary_message(new))
+
+
+def _boundary_message(names: Sequence[str]) -> str:
+    return (
+        "the optimum is on a boundary for " + ", ".join(names)
+        + "; predictions stay finite but these parameters are not identified"
+    )
 
 
 def _warn(report: FitReport, category: type[Warning], message: str) -> None:

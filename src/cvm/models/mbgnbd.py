@@ -11,10 +11,10 @@ The closed forms share BG/NBD's (:mod:`cvm.models.bgnbd`) with the dropout poste
 ``Beta(a, b + x + 1)`` in place of ``Beta(a, b + x)``:
 
 * the likelihood is a log-sum-exp and P(alive) a logistic, so neither overflows;
-* expectations use BG/NBD's Euler-transformed hypergeometric function; where it cannot be
-  trusted (non-finite, or ``a + b + x`` so large that its leading terms cancel, as when the
-  fit runs to the boundary "nobody drops out") they are integrated numerically over the
-  dropout probability, after subtracting the ``p = 0`` limit (:func:`_expected_while_alive`).
+* expectations given alive come from :mod:`cvm.models.betageo` (shared with BG/NBD):
+  Euler-transformed hypergeometric closed forms where they are accurate, quadrature over
+  the dropout probability where they are not (``a + b + x`` so large that their leading
+  terms cancel, as when the fit runs to the boundary "nobody drops out").
 
 Fitted to the CDNOW sample (BTYDplus, via the lifetimes tests): r = 0.525, alpha = 6.183,
 a = 0.891, b = 1.614.
@@ -31,10 +31,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import betaln, expit, gammaln, hyp2f1, logsumexp, roots_legendre
+from scipy.special import betaln, expit, gammaln, logsumexp
 
-from cvm.models import bgnbd
+from cvm.models import betageo
 from cvm.models.base import CustomerModel, check_frequency_recency_T, chunked
+from cvm.models.betageo import expected_while_alive, no_dropout_boundary, survival_while_alive
 from cvm.models.engine import Parameter
 from cvm.models.special import digamma_difference, log_rising
 
@@ -49,14 +50,6 @@ __all__ = [
     "probability_of_purchases",
     "simulate",
 ]
-
-CLOSED_FORM_MAX_C = 1e3
-"""Above this ``a + b'`` the hypergeometric closed forms lose digits to cancellation
-(their value is ``O(1/c)`` of their terms); the quadrature is used instead."""
-
-_NODES, _WEIGHTS = roots_legendre(96)
-_QUAD_BLOCK = 20_000  # rows per quadrature block: keeps (rows x nodes) arrays small
-
 
 def _log_dropout_odds(r, alpha, a, b, x, t_x, T):
     """log of a/(b+x) * ((alpha+T)/(alpha+t_x))^(r+x): the odds of 'dropped out after t_x'."""
@@ -116,111 +109,12 @@ def probability_alive(r, alpha, a, b, x, t_x, T):
     return expit(-_log_dropout_odds(r, alpha, a, b, x, t_x, T))
 
 
-def _logit_beta_average(function, a1: float, b_values: np.ndarray) -> np.ndarray:
-    """E[function(p, rows)] for p ~ Beta(a1, b_i), row by row, for ``a1 >= 1``.
-
-    Gauss–Legendre quadrature in ``u = logit(p)``, on two panels either side of the mode
-    wide enough for the log-density to fall by 40 (whether its tails are Gaussian or
-    exponential); the weights are normalised numerically, so no beta function is needed
-    and huge ``a1, b`` (where Gauss–Jacobi nodes fail) are fine.
-    """
-    b_values = np.asarray(b_values, dtype=float)
-    out = np.empty(b_values.shape)
-    drop = 40.0
-    for b in np.unique(b_values):
-        rows_all = np.flatnonzero(b_values == b)
-        mode = np.log(a1) - np.log(b)
-        sd = np.sqrt((a1 + b) / (a1 * b))
-        left = np.sqrt(2 * drop) * sd + drop / a1
-        right = np.sqrt(2 * drop) * sd + drop / b
-        d = np.concatenate([-left * (1 - _NODES) / 2, right * (1 + _NODES) / 2])  # u - mode
-        width = np.concatenate([np.full(_NODES.size, left / 2), np.full(_NODES.size, right / 2)])
-        p = expit(mode + d)
-        # a1 log(p/p*) + b log((1-p)/(1-p*)), written in d so it keeps its digits for huge a1, b
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            log_density = a1 * np.log1p((1 - p) * np.expm1(d)) + b * np.log1p(p * np.expm1(-d))
-        log_density = np.where(np.isnan(log_density), -np.inf, log_density)
-        log_w = log_density + np.log(np.tile(_WEIGHTS, 2) * width)
-        w = np.exp(log_w - logsumexp(log_w))
-        for start in range(0, rows_all.size, _QUAD_BLOCK):
-            rows = rows_all[start : start + _QUAD_BLOCK]
-            out[rows] = function(p[None, :], rows) @ w
-    return out
-
-
-def _dropout_free_terms(r_post, y, q):
-    """``f(p) = (1 - (1+q)^-r') / p`` and ``g(p) = (f(p) - r' y) / p`` with ``q = p y``."""
-    with np.errstate(all="ignore"):
-        phi = -np.expm1(-r_post * np.log1p(q))
-        small = (r_post + 3) * q < 1e-3
-        f_over_y = np.where(q > 0, phi / np.where(q > 0, q, 1.0), r_post)
-        series = -r_post * (r_post + 1) / 2 + r_post * (r_post + 1) * (r_post + 2) / 6 * q - (
-            r_post * (r_post + 1) * (r_post + 2) * (r_post + 3) / 24 * q**2
-        )
-        direct = (phi - r_post * q) / np.where(small, 1.0, q) ** 2
-    return y * f_over_y, y**2 * np.where(small, series, direct)
-
-
-def _quadrature_while_alive(r_post, A, a, b_post, t):
-    """``E[(1 - exp(-lambda p t)) / p]`` by quadrature: ``r' y + E[p] E_{Beta(a+1, b')}[g(p)]``.
-
-    Writing ``f(p) = f(0) + p g(p)`` and ``E_{Beta(a,b')}[p k(p)] = a/(a+b') E_{Beta(a+1,b')}[k(p)]``
-    keeps the integrand smooth as ``a -> 0`` and exact in the limit ``p -> 0`` (the NBD).
-    """
-    y = t / A
-    mean_p = expit(np.log(a) - np.log(b_post))
-
-    def g(p, rows):
-        return _dropout_free_terms(r_post[rows, None], y[rows, None], p * y[rows, None])[1]
-
-    return r_post * y + mean_p * _logit_beta_average(g, a + 1.0, b_post)
-
-
-def _quadrature_survival(r_post, A, a, b_post, t):
-    """``E[exp(-lambda p t)] = 1 - E[p] E_{Beta(a+1, b')}[f(p)]`` by quadrature."""
-    y = t / A
-    mean_p = expit(np.log(a) - np.log(b_post))
-
-    def f(p, rows):
-        return _dropout_free_terms(r_post[rows, None], y[rows, None], p * y[rows, None])[0]
-
-    return np.clip(1.0 - mean_p * _logit_beta_average(f, a + 1.0, b_post), 0.0, 1.0)
-
-
-def _expected_while_alive(r_post, A, a, b_post, t):
-    """E[(1 - exp(-lambda p t)) / p] for lambda ~ Gamma(r', A), p ~ Beta(a, b').
-
-    The expected purchases in the next ``t`` of a customer alive now: BG/NBD's closed
-    form where ``a + b'`` is moderate, quadrature otherwise or where it fails.
-    """
-    r_post, A, b_post, t = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (r_post, A, b_post, t)))
-    easy = (a + b_post <= CLOSED_FORM_MAX_C) & (t > 0)
-    value = np.zeros(r_post.shape)
-    if np.any(easy):
-        value[easy] = bgnbd._expected_while_alive(r_post[easy], A[easy], a, b_post[easy], t[easy])
-    hard = (t > 0) & (~easy | ~np.isfinite(value) | (value < 0))
-    if np.any(hard):
-        value[hard] = _quadrature_while_alive(r_post[hard], A[hard], a, b_post[hard], t[hard])
-    return value
-
-
-def _survival_while_alive(r_post, A, a, b_post, t):
-    """E[exp(-lambda p t)]: the chance that a customer alive now is still alive after ``t``.
-
-    ``= (A/(A+t))^a 2F1(a+b'-r', a; a+b'; t/(A+t))`` (Euler transform of ``2F1(r', a; a+b'; -t/A)``).
-    """
-    r_post, A, b_post, t = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (r_post, A, b_post, t)))
-    easy = a + b_post <= CLOSED_FORM_MAX_C
-    value = np.ones(r_post.shape)
-    with np.errstate(all="ignore"):
-        z = t[easy] / (A[easy] + t[easy])
-        value[easy] = np.exp(a * (np.log(A[easy]) - np.log(A[easy] + t[easy]))) * hyp2f1(
-            a + b_post[easy] - r_post[easy], a, a + b_post[easy], z
-        )
-    hard = (t > 0) & (~easy | ~np.isfinite(value) | (value < 0) | (value > 1))
-    if np.any(hard):
-        value[hard] = _quadrature_survival(r_post[hard], A[hard], a, b_post[hard], t[hard])
-    return np.clip(np.where(t > 0, value, 1.0), 0.0, 1.0)
+# The expectations given alive live in cvm.models.betageo (shared with BG/NBD); these
+# names are kept for callers and tests that reached them here.
+_expected_while_alive = expected_while_alive
+_survival_while_alive = survival_while_alive
+_quadrature_while_alive = betageo._quadrature_while_alive
+_quadrature_survival = betageo._quadrature_survival
 
 
 def probability_alive_at(r, alpha, a, b, x, t_x, T, t):
@@ -233,7 +127,7 @@ def probability_alive_at(r, alpha, a, b, x, t_x, T, t):
     0.7062
     """
     x, t_x, T, t = (np.asarray(v, dtype=float) for v in (x, t_x, T, t))
-    survive = _survival_while_alive(r + x, alpha + T, a, b + x + 1, t)
+    survive = survival_while_alive(r + x, alpha + T, a, b + x + 1, t)
     return probability_alive(r, alpha, a, b, x, t_x, T) * survive
 
 
@@ -248,7 +142,7 @@ def expected_purchases(r, alpha, a, b, x, t_x, T, t):
     """
     x, t_x, T, t = (np.asarray(v, dtype=float) for v in (x, t_x, T, t))
     alive = probability_alive(r, alpha, a, b, x, t_x, T)
-    return alive * _expected_while_alive(r + x, alpha + T, a, b + x + 1, t)
+    return alive * expected_while_alive(r + x, alpha + T, a, b + x + 1, t)
 
 
 def expected_purchases_new_customer(r, alpha, a, b, t):
@@ -262,7 +156,7 @@ def expected_purchases_new_customer(r, alpha, a, b, t):
     """
     t = np.asarray(t, dtype=float)
     survive_start = expit(np.log(b) - np.log(a))
-    return survive_start * _expected_while_alive(r, alpha, a, b + 1.0, t)
+    return survive_start * expected_while_alive(r, alpha, a, b + 1.0, t)
 
 
 def probability_of_purchases(r, alpha, a, b, t, n):
@@ -362,6 +256,14 @@ class ModifiedBetaGeoModel(CustomerModel):
 
     def check_data(self, data):
         check_frequency_recency_T(data, self.title)
+
+    def boundary_parameters(self, params):
+        """``a`` and ``b`` when the mean dropout probability ``a / (a + b)`` is below 1e-6.
+
+        That is the boundary "nobody drops out" (:func:`cvm.models.betageo.no_dropout_boundary`):
+        a fit can stop there with ``a`` around 1e-7, short of the engine's own threshold.
+        """
+        return no_dropout_boundary(params["a"], params["b"])
 
     def default_start(self, data):
         return {"r": 1.0, "alpha": float(np.max(data["T"])) / 10 or 1.0, "a": 1.0, "b": 1.0}
