@@ -18,9 +18,11 @@ in ``[0, 1)`` (FHL 2005, eq. 10 and its analogue for survival; ``c = a + b' - 1`
     E[f(p)]            = c/(a-1) [1 - (A/(A+t))^(a-1) 2F1(c - r', a - 1; c; t/(A+t))]
     E[(1 + p y)^-r']   = (A/(A+t))^a 2F1(a + b' - r', a; a + b'; t/(A+t))
 
-They are used where they are accurate: ``a + b'`` between 1.5 and 1e3 (above, the leading
-terms cancel), ``r' <= 1e3`` and, for the expected purchases, ``a`` not within 1e-4 of 1
-(a removable singularity) and ``r' t / A >= 1e-4`` (below, the bracket cancels).
+They are used where they are accurate: ``a + b' <= 1e5`` (above, the leading terms
+cancel) and ``r' <= 1e3``; for the first also ``c >= 1/2`` and a bracket ``1 - (...)`` of
+at least 1e-6 (smaller ones have cancelled, as for small ``r' t / A``). Within 1e-4 of
+``a = 1``, a removable singularity of the first form, it is interpolated linearly between
+``a = 1 -/+ 1e-4``.
 Everywhere else the expectation over ``p`` is taken by Gauss–Legendre quadrature in
 ``u = logit(p)`` (:func:`_beta_average`), on panels either side of the mode wide enough for
 the density to fall by ``exp(-50)``; the log-density is written in offsets from the mode,
@@ -53,14 +55,19 @@ NO_DROPOUT = 1e-6
 """A fit whose mean dropout probability ``a / (a + b)`` is below this is at the boundary
 "nobody drops out" (see :func:`no_dropout_boundary`)."""
 
-CLOSED_FORM_MAX_C = 1e3
+CLOSED_FORM_MAX_C = 1e5
 """Above this ``a + b'`` the hypergeometric closed forms lose digits to cancellation."""
 
 CLOSED_FORM_MAX_R = 1e3
 """Above this ``r'`` scipy's ``2F1`` with a large negative parameter is not trusted."""
 
+MIN_BRACKET = 1e-6
+"""The expected-purchases closed form is ``c/(a-1)`` times a bracket ``1 - (...)``; below this
+the bracket has lost more than six digits to cancellation and the quadrature is used."""
+
 NEAR_ONE = 1e-4
-"""Within this of ``a = 1`` the expected-purchases closed form is replaced by quadrature."""
+"""Within this of ``a = 1`` (a removable singularity) the expected-purchases closed form is
+interpolated linearly between ``a = 1 -/+ NEAR_ONE`` (error O(NEAR_ONE^2), about 1e-8)."""
 
 DIRECT_MIN_A = 0.5
 """From this ``a`` on, the quadrature integrates over ``Beta(a, b')`` itself; below it, over
@@ -87,17 +94,21 @@ def expected_while_alive(r_post, A, a, b_post, t) -> np.ndarray:
     r_post, A, a, b_post, t = _broadcast(r_post, A, a, b_post, t)
     value = np.zeros(r_post.shape)
     positive = t > 0
-    # r' t / A small: the bracket 1 - (...) cancels to O(r' t / A), so take the quadrature
-    easy = positive & _closed_form_ok(r_post, a, b_post) & (np.abs(a - 1) >= NEAR_ONE) & (r_post * t >= 1e-4 * A)
+    easy = positive & _closed_form_ok(r_post, a, b_post)
     if np.any(easy):
         r_e, A_e, a_e, b_e, t_e = (v[easy] for v in (r_post, A, a, b_post, t))
-        c = a_e + b_e - 1
-        with np.errstate(all="ignore"):
-            power = np.exp((a_e - 1) * (np.log(A_e) - np.log(A_e + t_e)))
-            value[easy] = c / (a_e - 1) * (1 - power * hyp2f1(c - r_post[easy], a_e - 1, c, t_e / (A_e + t_e)))
+        near = np.abs(a_e - 1) < NEAR_ONE
+        closed, bracket = _closed_form_while_alive(r_e, A_e, np.where(near, 1 - NEAR_ONE, a_e), b_e, t_e)
+        if np.any(near):  # the removable singularity at a = 1: interpolate between 1 -/+ NEAR_ONE
+            high, bracket_high = _closed_form_while_alive(r_e[near], A_e[near], 1 + NEAR_ONE, b_e[near], t_e[near])
+            share = (a_e[near] - (1 - NEAR_ONE)) / (2 * NEAR_ONE)
+            closed[near] = (1 - share) * closed[near] + share * high
+            bracket[near] = np.minimum(np.abs(bracket[near]), np.abs(bracket_high))
+        # where the bracket 1 - (...) is tiny its digits have cancelled: take the quadrature
+        value[easy] = np.where(np.abs(bracket) >= MIN_BRACKET, closed, np.nan)
     hard = positive & ~(easy & np.isfinite(value) & (value > 0))
     if np.any(hard):
-        value[hard] = _quadrature_while_alive(*(v[hard] for v in (r_post, A, a, b_post, t)))
+        value[hard] = _distinct_rows(_quadrature_while_alive, *(v[hard] for v in (r_post, A, a, b_post, t)))
     return value
 
 
@@ -112,7 +123,7 @@ def survival_while_alive(r_post, A, a, b_post, t) -> np.ndarray:
     r_post, A, a, b_post, t = _broadcast(r_post, A, a, b_post, t)
     value = np.ones(r_post.shape)
     positive = t > 0
-    easy = positive & _closed_form_ok(r_post, a, b_post)
+    easy = positive & (a + b_post <= CLOSED_FORM_MAX_C) & (r_post <= CLOSED_FORM_MAX_R)
     if np.any(easy):
         r_e, A_e, a_e, b_e, t_e = (v[easy] for v in (r_post, A, a, b_post, t))
         with np.errstate(all="ignore"):
@@ -120,7 +131,7 @@ def survival_while_alive(r_post, A, a, b_post, t) -> np.ndarray:
             value[easy] = power * hyp2f1(a_e + b_e - r_e, a_e, a_e + b_e, t_e / (A_e + t_e))
     hard = positive & ~(easy & np.isfinite(value) & (value >= 0) & (value <= 1))
     if np.any(hard):
-        value[hard] = _quadrature_survival(*(v[hard] for v in (r_post, A, a, b_post, t)))
+        value[hard] = _distinct_rows(_quadrature_survival, *(v[hard] for v in (r_post, A, a, b_post, t)))
     return np.clip(value, 0.0, 1.0)
 
 
@@ -142,7 +153,25 @@ def _broadcast(*values) -> list[np.ndarray]:
     return [np.array(v, dtype=float) for v in arrays]  # writable copies
 
 
+def _closed_form_while_alive(r_post, A, a, b_post, t) -> tuple[np.ndarray, np.ndarray]:
+    """The closed form of :func:`expected_while_alive` and its bracket ``1 - (...)``."""
+    c = a + b_post - 1
+    with np.errstate(all="ignore"):
+        power = np.exp((a - 1) * (np.log(A) - np.log(A + t)))
+        bracket = 1 - power * hyp2f1(c - r_post, a - 1, c, t / (A + t))
+        return c / (a - 1) * bracket, bracket
+
+
+def _distinct_rows(function, *columns: np.ndarray) -> np.ndarray:
+    """``function(*columns)``, evaluated once per distinct row (customers share x and T)."""
+    rows, inverse = np.unique(np.stack(columns, axis=1), axis=0, return_inverse=True)
+    if len(rows) == len(columns[0]):
+        return function(*columns)
+    return function(*rows.T)[inverse.reshape(-1)]
+
+
 def _closed_form_ok(r_post, a, b_post) -> np.ndarray:
+    """Where the expected-purchases closed form may be tried (``c = a + b' - 1 >= 1/2``)."""
     return (a + b_post <= CLOSED_FORM_MAX_C) & (a + b_post >= 1.5) & (r_post <= CLOSED_FORM_MAX_R)
 
 
