@@ -187,11 +187,70 @@ def summaries_reference() -> str:
     return _module_page("cvm.data.summaries", "Summaries / 汇总表")
 
 
+def _module_body(module_name: str) -> str:
+    """A module docstring without its doctest examples, as Markdown, headings shifted down."""
+    page = _module_page(module_name, "x")
+    body = page.split("do not edit by hand.\n\n", 1)[1]
+    return "\n".join(("#" + line if line.startswith("#") else line) for line in body.splitlines())
+
+
+def models_reference() -> str:
+    """Markdown for ``docs/models.md``: every registered model, the engine, validation and CLV."""
+    import importlib
+    import inspect
+
+    from cvm.models import MODELS
+
+    lines = [
+        "# Models / 模型",
+        "",
+        "Generated from the code of `cvm.models` by `python -m cvm.cli.docgen`; do not edit by hand.",
+        "",
+        "| name | model | parameters | reads | covariates |",
+        "|---|---|---|---|---|",
+    ]
+    for name in sorted(MODELS):
+        cls = MODELS[name]
+        params = ", ".join(p.name for p in cls.parameters)
+        columns = ", ".join(f"`{c}`" for c in cls.data_columns)
+        covariates = ", ".join(sorted(cls.covariate_links)) or "—"
+        lines.append(f"| `{name}` | {cls.title} | {params} | {columns} | {covariates} |")
+    lines.append("")
+    for name in sorted(MODELS):
+        cls = MODELS[name]
+        module = cls.__module__
+        lines += [f"## {cls.title} (`{name}`, `{cls.__name__}`)", "", _module_body(module), ""]
+        methods = [
+            (attr, inspect.getdoc(getattr(cls, attr)) or "")
+            for attr in sorted(vars(cls))
+            if not attr.startswith("_") and callable(getattr(cls, attr)) and attr not in {
+                "log_likelihood", "gradient", "check_data", "default_start", "prepare",
+                "prepared_log_likelihood", "prepared_gradient", "simulate", "boundary_parameters",
+            }
+        ]
+        if methods:
+            lines += ["Predictions and other methods:", ""]
+            for attr, doc in methods:
+                first = _rst_to_markdown(doc.split("\n\n")[0].replace("\n", " ")) if doc else ""
+                lines.append(f"- `{attr}`: {first}")
+            lines.append("")
+    for module_name, title in (
+        ("cvm.models.engine", "The estimation engine"),
+        ("cvm.models.base", "What every model shares"),
+        ("cvm.models.validation", "Holdout validation and model choice"),
+        ("cvm.models.clv", "Discounted purchases and CLV"),
+    ):
+        importlib.import_module(module_name)
+        lines += [f"## {title} (`{module_name}`)", "", _module_body(module_name), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
 PAGES = {
     "cli.md": cli_reference,
     "data-model.md": data_model_reference,
     "validation.md": validation_reference,
     "summaries.md": summaries_reference,
+    "models.md": models_reference,
 }
 
 

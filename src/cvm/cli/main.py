@@ -80,6 +80,13 @@ class Kind(str, Enum):
     cohort = "cohort"
 
 
+class PurchaseModelName(str, Enum):
+    auto = "auto"
+    bgnbd = "bgnbd"
+    pnbd = "pnbd"
+    mbgnbd = "mbgnbd"
+
+
 class Unit(str, Enum):
     day = "day"
     week = "week"
@@ -417,6 +424,104 @@ def summary(
         console.print(f"[yellow]{n_warn} warning rule(s)[/yellow]: see {report_path}", soft_wrap=True)
     console.print(f"[green]✔[/green] wrote {written}", soft_wrap=True)
     render_preview(written, f"{label('summary.' + kind.value, STATE.lang)} (first rows)")
+
+
+def render_model(model: Any) -> None:
+    """Print a fitted model's parameters with standard errors and 95 % intervals."""
+    lang = STATE.lang
+    summary = model.summary()
+    title = f"{summary.model}: {summary.n_customers:,} {label('column.customers', lang)}"
+    table = Table(title=title)
+    for key in ("model.parameter", "model.estimate", "model.standard_error", "model.interval"):
+        table.add_column(label(key, lang), justify="left" if key == "model.parameter" else "right")
+    for row in summary.rows:
+        flag = f" ({label('model.boundary', lang)})" if row.at_boundary else ""
+        table.add_row(
+            row.name + flag, f"{row.estimate:.6g}", f"{row.standard_error:.4g}",
+            f"{row.lower_95:.4g} – {row.upper_95:.4g}",
+        )
+    console.print(table)
+    status = label("model.converged" if summary.converged else "model.not_converged", lang)
+    console.print(
+        f"{label('model.log_likelihood', lang)} {summary.log_likelihood:,.4f} · AIC {summary.aic:,.2f} · "
+        f"BIC {summary.bic:,.2f} · {status}",
+        soft_wrap=True,
+    )
+
+
+def render_comparison(comparison: Any) -> None:
+    """Print every candidate's holdout errors and fit statistics."""
+    lang = STATE.lang
+    table = Table(title=label("model.comparison", lang))
+    for heading in ("model.name", "model.log_likelihood", "AIC", "BIC", "model.holdout_mae",
+                    "model.holdout_rmse", "model.holdout_total_error"):
+        table.add_column(label(heading, lang) if heading.startswith("model.") else heading,
+                         justify="left" if heading == "model.name" else "right")
+    for c in comparison.candidates:
+        if c.purchases is None:
+            table.add_row(c.title, "—", "—", "—", "—", "—", f"[red]{c.error}[/red]")
+            continue
+        mark = " ✔" if c.name == comparison.chosen else ""
+        table.add_row(
+            c.title + mark, f"{c.log_likelihood:,.2f}", f"{c.aic:,.1f}", f"{c.bic:,.1f}",
+            f"{c.purchases.mae:.4f}", f"{c.purchases.rmse:.4f}",
+            f"{c.purchases.aggregate_error:+,.1f} ({c.purchases.aggregate_relative_error:+.1%})",
+        )
+    console.print(table)
+
+
+@app.command()
+def fit(
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help="Transactions: a .csv, .xlsx, .parquet or .duckdb file, or a postgresql:// URL.", show_default=False)],
+    end: Annotated[str, typer.Option("--end", metavar="DATE", help="End of the calibration period (YYYY-MM-DD).", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the fitted models (JSON).")] = Path("models.json"),
+    holdout_end: Annotated[str | None, typer.Option("--holdout-end", metavar="DATE", help="End of the holdout period: every candidate is scored on it, the best is refitted on all data to this date.")] = None,
+    model: Annotated[PurchaseModelName, typer.Option("--model", help="Purchase model; auto chooses by holdout error (BG/NBD without a holdout).")] = PurchaseModelName.auto,
+    unit: Annotated[Unit, typer.Option("--unit", help="Time unit of the models.")] = Unit.week,
+    spend: Annotated[bool, typer.Option("--spend/--no-spend", help="Also fit the Gamma-Gamma spend model.")] = True,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the output file if it exists.")] = False,
+    mapping: MappingOpt = None,
+    column: ColumnOpt = None,
+    sheet: SheetOpt = None,
+    source_table: SourceTableOpt = None,
+    query: QueryOpt = None,
+    dayfirst: DayFirstOpt = None,
+    policy: PolicyOpt = Policy.strict,
+    returns: ReturnsOpt = Returns.auto,
+    duplicates: DuplicatesOpt = Duplicates.keep,
+    currency: CurrencyOpt = None,
+    as_of: AsOfOpt = None,
+    report: ReportOpt = None,
+    quarantine: QuarantineOpt = None,
+) -> None:
+    """Fit customer-base models to a transaction log and save them.
+
+    With --holdout-end, each candidate (BG/NBD, Pareto/NBD, MBG/NBD) is fitted on the calibration
+    period and scored on the holdout; the best is refitted on all data and saved with the
+    Gamma-Gamma spend model. Example: cvm fit orders.csv --end 1997-09-30 --holdout-end 1998-06-30
+    """
+    from cvm.service.fit import fit_file
+
+    params = dict(locals())
+    params["table"] = "transactions"
+    for key in ("end", "output", "holdout_end", "model", "unit", "spend", "overwrite"):
+        params.pop(key)
+    options, report_path = _ingest_options(**params)
+    end_date = _parse_date(end, "--end")
+    holdout_date = _parse_date(holdout_end, "--holdout-end")
+    with _Steps() as steps, _reporting_failures(steps, report_path):
+        result = fit_file(
+            source, output, end=end_date, unit=unit.value, holdout_end=holdout_date, model=model.value,
+            spend=spend, overwrite=overwrite, options=options, report_path=report_path, progress=steps,
+        )
+    if result.comparison is not None:
+        render_comparison(result.comparison)
+    render_model(result.purchase_model)
+    if result.spend_model is not None:
+        render_model(result.spend_model)
+    for note in result.warnings:
+        console.print(f"[yellow]•[/yellow] {note}", soft_wrap=True)
+    console.print(f"[green]✔[/green] wrote {output}", soft_wrap=True)
 
 
 @app.command()

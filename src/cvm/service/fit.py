@@ -1,0 +1,169 @@
+"""Use case: fit customer-base models to a transaction log, validate them, save them.
+
+``fit_file`` validates the log, builds the BTYD summary (and, with a holdout end, the
+calibration/holdout split), fits the purchase model (or every candidate, choosing the one
+with the lowest holdout error and refitting it on all the data up to the holdout end), fits
+the Gamma-Gamma spend model, and writes everything to one JSON file atomically.
+
+>>> from cvm.service.fit import PURCHASE_MODELS
+>>> "bgnbd" in PURCHASE_MODELS
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cvm import __version__
+from cvm.data import summaries
+from cvm.data.export import atomic_path
+from cvm.data.ingest import IngestResult
+from cvm.data.timeunit import TimeUnit
+from cvm.errors import ConfigError, InvalidDataError, OutputExistsError
+from cvm.models import MODELS
+from cvm.models.base import CustomerModel
+from cvm.models.gamma_gamma import GammaGammaModel
+from cvm.models.validation import Comparison, compare
+from cvm.service.summarise import IngestOptions, Progress, _silent, validate_file
+
+log = logging.getLogger(__name__)
+
+PURCHASE_MODELS = tuple(name for name in ("bgnbd", "pnbd", "mbgnbd") if name in MODELS)
+"""Continuous-time purchase models ``cvm fit`` can fit to a transaction log."""
+
+
+@dataclass
+class FitResult:
+    """What ``fit_file`` fitted and wrote."""
+
+    purchase_model: CustomerModel
+    spend_model: GammaGammaModel | None
+    comparison: Comparison | None
+    customers: int
+    output: Path | None
+    ingest: IngestResult
+    warnings: list[str] = field(default_factory=list)
+
+
+def _arrow(table: Any) -> Any:
+    return table.to_pyarrow()
+
+
+def fit_summary(
+    calibration: Any,
+    *,
+    model: str = "auto",
+    holdout: bool = False,
+    refit_on: Any | None = None,
+    spend: bool = True,
+    progress: Progress = _silent,
+) -> tuple[CustomerModel, GammaGammaModel | None, Comparison | None, list[str]]:
+    """Fit the purchase model (choosing among candidates when ``model == "auto"``) and spend model.
+
+    ``calibration`` is a BTYD summary (with holdout columns when ``holdout``); ``refit_on``
+    is the summary the chosen model is refitted on (all the data up to the holdout end).
+    """
+    notes: list[str] = []
+    if model != "auto" and model not in PURCHASE_MODELS:
+        raise ConfigError(f"unknown purchase model {model!r}", hint=f"use auto or one of: {', '.join(PURCHASE_MODELS)}")
+    comparison = None
+    if holdout:
+        candidates = PURCHASE_MODELS if model == "auto" else (model,)
+        progress(f"fitting {', '.join(MODELS[c].title for c in candidates)} on the calibration period")
+        comparison = compare(calibration, candidates)
+        chosen = comparison.chosen
+        notes.append(comparison.explanation)
+    elif model == "auto":
+        chosen = "bgnbd"
+        notes.append("BG/NBD was used: without a holdout period there is no out-of-sample error to choose by.")
+    else:
+        chosen = model
+    final_data = refit_on if refit_on is not None else calibration
+    progress(f"fitting {MODELS[chosen].title}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        purchase = MODELS[chosen]().fit(final_data)
+        spend_model = None
+        if spend:
+            progress("fitting the Gamma-Gamma spend model")
+            try:
+                spend_model = GammaGammaModel().fit(final_data)
+            except InvalidDataError as exc:
+                notes.append(f"no spend model: {exc.message}")
+    notes.extend(str(w.message) for w in caught)
+    return purchase, spend_model, comparison, list(dict.fromkeys(notes))
+
+
+def fit_file(
+    source: str | Path,
+    output: Path | None,
+    *,
+    end: dt.date,
+    unit: TimeUnit | str = "week",
+    holdout_end: dt.date | None = None,
+    model: str = "auto",
+    spend: bool = True,
+    overwrite: bool = False,
+    options: IngestOptions | None = None,
+    report_path: Path | None = None,
+    progress: Progress = _silent,
+) -> FitResult:
+    """Validate ``source``, fit the models and write them to ``output`` (JSON, atomically)."""
+    unit = TimeUnit.parse(unit)
+    if holdout_end is not None and holdout_end <= end:
+        raise ConfigError(f"--holdout-end ({holdout_end}) must be after --end ({end})")
+    if output is not None and output.exists() and not overwrite:
+        raise OutputExistsError(f"{output} already exists", hint="choose another file or pass --overwrite")
+    result = validate_file(source, options, report_path=report_path, progress=progress)
+    progress("building the customer summary")
+    if holdout_end is not None:
+        calibration = _arrow(
+            summaries.calibration_holdout(result.table, calibration_end=end, holdout_end=holdout_end, unit=unit)
+        )
+        everything = _arrow(summaries.btyd_summary(result.table, observation_end=holdout_end, unit=unit))
+    else:
+        calibration = _arrow(summaries.btyd_summary(result.table, observation_end=end, unit=unit))
+        everything = None
+    if calibration.num_rows == 0:
+        raise InvalidDataError(
+            f"{Path(str(source)).name}: no customer made a purchase on or before {end}",
+            hint="check --end against the dates in the file",
+        )
+    purchase, spend_model, comparison, notes = fit_summary(
+        calibration, model=model, holdout=holdout_end is not None, refit_on=everything, spend=spend,
+        progress=progress,
+    )
+    fit = FitResult(
+        purchase, spend_model, comparison, calibration.num_rows, output, result, notes
+    )
+    if output is not None:
+        progress(f"writing {output.name}")
+        document = {
+            "cvm_version": __version__,
+            "source": str(source),
+            "unit": unit.value,
+            "calibration_end": end.isoformat(),
+            "holdout_end": holdout_end.isoformat() if holdout_end else None,
+            "customers": calibration.num_rows,
+            "purchase_model": purchase.to_dict(),
+            "spend_model": spend_model.to_dict() if spend_model else None,
+            "comparison": comparison.to_dict() if comparison else None,
+            "notes": notes,
+        }
+        with atomic_path(output) as tmp:
+            tmp.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+    return fit
+
+
+def load_models(path: Path) -> tuple[CustomerModel, GammaGammaModel | None]:
+    """The purchase and spend models saved by :func:`fit_file`."""
+    document = json.loads(Path(path).read_text(encoding="utf-8"))
+    purchase = CustomerModel.from_dict(document["purchase_model"])
+    spend = document.get("spend_model")
+    return purchase, (GammaGammaModel.from_dict(spend) if spend else None)  # type: ignore[return-value]
