@@ -20,9 +20,8 @@ in ``[0, 1)`` (FHL 2005, eq. 10 and its analogue for survival; ``c = a + b' - 1`
 
 They are used where they are accurate: ``a + b' <= 1e5`` (above, the leading terms
 cancel) and ``r' <= 1e3``; for the first also ``c >= 1/2`` and a bracket ``1 - (...)`` of
-at least 1e-6 (smaller ones have cancelled, as for small ``r' t / A``). Within 1e-4 of
-``a = 1``, a removable singularity of the first form, it is interpolated linearly between
-``a = 1 -/+ 1e-4``.
+at least 1e-6 (smaller ones have cancelled, as for small ``r' t / A``) and ``a`` not
+within 1e-3 of 1 (a removable singularity).
 Everywhere else the expectation over ``p`` is taken by Gauss–Legendre quadrature in
 ``u = logit(p)`` (:func:`_beta_average`), on panels either side of the mode wide enough for
 the density to fall by ``exp(-50)``; the log-density is written in offsets from the mode,
@@ -65,9 +64,9 @@ MIN_BRACKET = 1e-6
 """The expected-purchases closed form is ``c/(a-1)`` times a bracket ``1 - (...)``; below this
 the bracket has lost more than six digits to cancellation and the quadrature is used."""
 
-NEAR_ONE = 1e-4
-"""Within this of ``a = 1`` (a removable singularity) the expected-purchases closed form is
-interpolated linearly between ``a = 1 -/+ NEAR_ONE`` (error O(NEAR_ONE^2), about 1e-8)."""
+NEAR_ONE = 1e-3
+"""Within this of ``a = 1`` (a removable singularity of the expected-purchases closed form,
+where ``c/(a-1)`` meets a bracket that cancels) the quadrature is used instead."""
 
 DIRECT_MIN_A = 0.5
 """From this ``a`` on, the quadrature integrates over ``Beta(a, b')`` itself; below it, over
@@ -94,16 +93,10 @@ def expected_while_alive(r_post, A, a, b_post, t) -> np.ndarray:
     r_post, A, a, b_post, t = _broadcast(r_post, A, a, b_post, t)
     value = np.zeros(r_post.shape)
     positive = t > 0
-    easy = positive & _closed_form_ok(r_post, a, b_post)
+    # near a = 1 (a removable singularity of the closed form) the quadrature is used
+    easy = positive & _closed_form_ok(r_post, a, b_post) & (np.abs(a - 1) >= NEAR_ONE)
     if np.any(easy):
-        r_e, A_e, a_e, b_e, t_e = (v[easy] for v in (r_post, A, a, b_post, t))
-        near = np.abs(a_e - 1) < NEAR_ONE
-        closed, bracket = _closed_form_while_alive(r_e, A_e, np.where(near, 1 - NEAR_ONE, a_e), b_e, t_e)
-        if np.any(near):  # the removable singularity at a = 1: interpolate between 1 -/+ NEAR_ONE
-            high, bracket_high = _closed_form_while_alive(r_e[near], A_e[near], 1 + NEAR_ONE, b_e[near], t_e[near])
-            share = (a_e[near] - (1 - NEAR_ONE)) / (2 * NEAR_ONE)
-            closed[near] = (1 - share) * closed[near] + share * high
-            bracket[near] = np.minimum(np.abs(bracket[near]), np.abs(bracket_high))
+        closed, bracket = _closed_form_while_alive(*(v[easy] for v in (r_post, A, a, b_post, t)))
         # where the bracket 1 - (...) is tiny its digits have cancelled: take the quadrature
         value[easy] = np.where(np.abs(bracket) >= MIN_BRACKET, closed, np.nan)
     hard = positive & ~(easy & np.isfinite(value) & (value > 0))
