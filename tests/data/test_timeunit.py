@@ -52,3 +52,25 @@ def test_truncate_gives_the_calendar_period_start(unit, expected):
     t = ibis.memtable({"d": [dt.date(2024, 5, 15)]})
     con = ibis.duckdb.connect()
     assert con.to_pyarrow(t.select(p=unit.truncate(t.d))).column("p").to_pylist() == [expected]
+
+
+def test_future_calendar_periods_and_their_edges():
+    import datetime as dt
+
+    from cvm.errors import ConfigError
+
+    end = dt.date(1997, 12, 31)
+    assert TimeUnit.QUARTER.future_periods(end, 2) == [
+        (dt.date(1998, 1, 1), dt.date(1998, 3, 31)),
+        (dt.date(1998, 4, 1), dt.date(1998, 6, 30)),
+    ]
+    assert TimeUnit.YEAR.future_periods(dt.date(2023, 6, 30), 2) == [
+        (dt.date(2023, 7, 1), dt.date(2023, 12, 31)),  # the rest of 2023
+        (dt.date(2024, 1, 1), dt.date(2024, 12, 31)),
+    ]
+    weeks = TimeUnit.WEEK.future_periods(dt.date(2024, 5, 5), 2)  # a Sunday: next ISO week starts Monday
+    assert weeks == [(dt.date(2024, 5, 6), dt.date(2024, 5, 12)), (dt.date(2024, 5, 13), dt.date(2024, 5, 19))]
+    assert TimeUnit.MONTH.period_edges(dt.date(2024, 1, 31), 2, "day") == [29.0, 60.0]  # leap February
+    assert TimeUnit.QUARTER.period_edges(end, 4, "year")[-1] == TimeUnit.YEAR.from_days(365)
+    with pytest.raises(ConfigError, match="at least 1"):
+        TimeUnit.MONTH.future_periods(end, 0)

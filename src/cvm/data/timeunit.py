@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -115,6 +116,73 @@ class TimeUnit(StrEnum):
         if self is TimeUnit.YEAR:
             return float(annual_rate)
         return math.expm1(math.log1p(annual_rate) * self.days / GREGORIAN_YEAR_DAYS)
+
+    def period_start(self, date: dt.date) -> dt.date:
+        """First day of the calendar period of this unit that contains ``date``.
+
+        >>> TimeUnit.QUARTER.period_start(dt.date(1997, 11, 20))
+        datetime.date(1997, 10, 1)
+        >>> TimeUnit.WEEK.period_start(dt.date(2024, 5, 3))   # a Friday; ISO weeks start on Monday
+        datetime.date(2024, 4, 29)
+        """
+        if self is TimeUnit.DAY:
+            return date
+        if self is TimeUnit.WEEK:
+            return date - dt.timedelta(days=date.weekday())
+        if self is TimeUnit.MONTH:
+            return date.replace(day=1)
+        if self is TimeUnit.QUARTER:
+            return date.replace(month=3 * ((date.month - 1) // 3) + 1, day=1)
+        return date.replace(month=1, day=1)
+
+    def next_period_start(self, date: dt.date) -> dt.date:
+        """First day of the calendar period after the one that contains ``date``.
+
+        >>> TimeUnit.MONTH.next_period_start(dt.date(1997, 12, 31))
+        datetime.date(1998, 1, 1)
+        """
+        start = self.period_start(date)
+        if self is TimeUnit.DAY:
+            return start + dt.timedelta(days=1)
+        if self is TimeUnit.WEEK:
+            return start + dt.timedelta(days=7)
+        months = {TimeUnit.MONTH: 1, TimeUnit.QUARTER: 3, TimeUnit.YEAR: 12}[self]
+        index = start.year * 12 + start.month - 1 + months
+        return dt.date(index // 12, index % 12 + 1, 1)
+
+    def future_periods(self, observation_end: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
+        """The next ``count`` calendar periods after ``observation_end``, as (first, last) days.
+
+        The first period is the one containing the day after ``observation_end``; it is
+        partial when ``observation_end`` is not the last day of a period.
+
+        >>> TimeUnit.MONTH.future_periods(dt.date(1997, 9, 30), 3)[0]
+        (datetime.date(1997, 10, 1), datetime.date(1997, 10, 31))
+        >>> TimeUnit.MONTH.future_periods(dt.date(1997, 9, 15), 1)   # the rest of September
+        [(datetime.date(1997, 9, 16), datetime.date(1997, 9, 30))]
+        """
+        if count < 1:
+            raise ConfigError(f"the number of future periods must be at least 1, got {count!r}")
+        periods = []
+        first = observation_end + dt.timedelta(days=1)
+        for _ in range(count):
+            following = self.next_period_start(first)
+            periods.append((first, following - dt.timedelta(days=1)))
+            first = following
+        return periods
+
+    def period_edges(self, observation_end: dt.date, count: int, unit: "TimeUnit | str") -> list[float]:
+        """Ends of the next ``count`` calendar periods of this unit, in ``unit``s after the end.
+
+        These are the ``edges`` of the models' ``expected_purchases_by_period``: the
+        expected purchases in each of the next three calendar months, say, of a model
+        fitted in weeks.
+
+        >>> TimeUnit.MONTH.period_edges(dt.date(1997, 9, 30), 3, "week")
+        [4.428571428571429, 8.714285714285714, 13.142857142857142]
+        """
+        unit = TimeUnit.parse(unit)
+        return [unit.from_days((last - observation_end).days + 0.0) for _, last in self.future_periods(observation_end, count)]
 
     def truncate(self, date: "ir.DateValue") -> "ir.DateValue":
         """Ibis expression for the first day of the calendar period that holds ``date``."""
