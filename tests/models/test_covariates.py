@@ -56,8 +56,9 @@ def test_a_purchase_effect_is_recovered(name):
     low, high = model.confidence_intervals_["purchase.z"]
     assert low < 0.7 < high
     assert model.params_["purchase.z"] == pytest.approx(0.7, abs=0.25)
-    # customers with z = 1 buy more
-    expected = model.expected_purchases({**data, "frequency": 0 * data["z"], "recency": 0 * data["z"]}, 10.0)
+    # new customers (no history yet) with z = 1 buy more
+    zeros = 0 * data["z"]
+    expected = model.expected_purchases({**data, "frequency": zeros, "recency": zeros, "T": zeros + 1e-6}, 10.0)
     assert expected[data["z"] == 1].mean() > expected[data["z"] == 0].mean()
 
 

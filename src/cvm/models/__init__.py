@@ -8,7 +8,7 @@ Importing this package registers every model in :data:`MODELS` by its short name
 >>> MODELS["bgnbd"] is BetaGeoModel
 True
 >>> sorted(MODELS)
-['bgbb', 'bgnbd', 'gamma_gamma', 'mbgnbd', 'sbg']
+['bgbb', 'bgnbd', 'gamma_gamma', 'mbgnbd', 'pnbd', 'sbg']
 """
 
 from cvm.models.base import MODELS, CustomerModel, ModelSummary
@@ -17,6 +17,7 @@ from cvm.models.bgnbd import BetaGeoModel
 from cvm.models.engine import BoundaryWarning, ConvergenceWarning, FitReport, HessianWarning, Parameter
 from cvm.models.gamma_gamma import GammaGammaModel, MeanSpendUndefinedWarning
 from cvm.models.mbgnbd import ModifiedBetaGeoModel
+from cvm.models.pareto_nbd import ParetoNBDModel
 from cvm.models.sbg import ShiftedBetaGeoModel
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "ModelSummary",
     "ModifiedBetaGeoModel",
     "Parameter",
+    "ParetoNBDModel",
     "ShiftedBetaGeoModel",
 ]

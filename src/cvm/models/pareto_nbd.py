@@ -45,6 +45,7 @@ import numpy as np
 from scipy import integrate
 from scipy.special import expit, gammaln, hyp2f1, hyperu, logsumexp, roots_laguerre
 
+from cvm.errors import ConfigError
 from cvm.models.base import CustomerModel, check_frequency_recency_T, chunked, require
 from cvm.models.engine import Parameter
 from cvm.models.special import log_rising
@@ -400,6 +401,11 @@ def simulate(r, alpha, s, beta, T, seed=None) -> dict[str, np.ndarray]:
 class ParetoNBDModel(CustomerModel):
     """Pareto/NBD with parameters ``r, alpha, s, beta`` (Schmittlein, Morrison & Colombo 1987).
 
+    Static covariates (numeric columns) enter as in CLVTools: ``alpha_i = alpha *
+    exp(-g_purchase'z)`` and ``beta_i = beta * exp(-g_dropout'z)``, so a positive purchase
+    coefficient means more purchases and a positive dropout coefficient an earlier dropout.
+    With every coefficient zero the model is exactly plain Pareto/NBD.
+
     >>> customers = simulate(r=0.55, alpha=10.6, s=0.61, beta=11.7, T=[39.0] * 4000, seed=3)
     >>> model = ParetoNBDModel().fit(customers)
     >>> model.converged_
@@ -418,6 +424,7 @@ class ParetoNBDModel(CustomerModel):
     )
     data_columns: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
     time_columns: ClassVar[tuple[str, ...]] = ("recency", "T")
+    covariate_links: ClassVar[dict[str, dict[str, int]]] = {"purchase": {"alpha": -1}, "dropout": {"beta": -1}}
     example_params: ClassVar[dict[str, float]] = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
 
     @classmethod
@@ -447,20 +454,30 @@ class ParetoNBDModel(CustomerModel):
         return {"r": 1.0, "alpha": scale, "s": 1.0, "beta": scale}
 
     # -- predictions -----------------------------------------------------------------------
-    def _p(self) -> tuple[float, float, float, float]:
+    def _predict(self, function, customers: Any, *extra) -> np.ndarray:
+        """Apply a closed form to each customer, with their own parameters when there are covariates."""
         self._check_fitted()
-        return self.params_["r"], self.params_["alpha"], self.params_["s"], self.params_["beta"]
-
-    def _history(self, customers: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         data = self.read_columns(customers)
-        check_frequency_recency_T(data, self.title)
-        return data["frequency"], data["recency"], data["T"]
+        check_frequency_recency_T({k: data[k] for k in self.data_columns}, self.title)
+        shape = data["frequency"].shape
+        params = self.customer_params(self.params_, data)
+        columns = [np.broadcast_to(np.asarray(params[k], dtype=float), shape) for k in ("r", "alpha", "s", "beta")]
+        columns += [data["frequency"], data["recency"], data["T"]]
+        columns += [np.broadcast_to(np.asarray(e, dtype=float), shape) for e in extra]
+        return chunked(function, *columns)
+
+    def _population(self) -> tuple[float, float, float, float]:
+        self._check_fitted()
+        if self.covariates:
+            raise ConfigError(
+                "a new customer's expectation depends on their covariates",
+                hint="use expected_purchases with frequency = recency = 0 and a tiny T for that customer",
+            )
+        return self.params_["r"], self.params_["alpha"], self.params_["s"], self.params_["beta"]
 
     def expected_purchases(self, customers: Any, t) -> np.ndarray:
         """Expected purchases of each customer in the next ``t`` time units (scalar or per customer)."""
-        x, t_x, T = self._history(customers)
-        t = np.broadcast_to(_non_negative(t, "t"), x.shape)
-        return chunked(lambda *cols: expected_purchases(*self._p(), *cols), x, t_x, T, t)
+        return self._predict(expected_purchases, customers, _non_negative(t, "t"))
 
     def expected_purchases_by_period(self, customers: Any, edges) -> np.ndarray:
         """Expected purchases in each future period: ``edges`` are period ends after T.
@@ -469,41 +486,34 @@ class ParetoNBDModel(CustomerModel):
         ``(T + edges[k-1], T + edges[k]]`` (with ``edges[-1] = 0``).
         """
         edges = _non_negative(edges, "edges").reshape(-1)
-        x, t_x, T = self._history(customers)
 
-        def block(x, t_x, T):
-            cumulative = np.stack([expected_purchases(*self._p(), x, t_x, T, e) for e in edges], axis=1)
+        def block(*columns):
+            cumulative = np.stack([expected_purchases(*columns, e) for e in edges], axis=1)
             return np.diff(cumulative, axis=1, prepend=0.0)
 
-        return chunked(block, x, t_x, T)
+        return self._predict(block, customers)
 
     def probability_alive(self, customers: Any, t=0.0) -> np.ndarray:
         """P(alive) now, or ``t`` time units after the end of observation."""
-        x, t_x, T = self._history(customers)
-        t = np.broadcast_to(_non_negative(t, "t"), x.shape)
-        return chunked(lambda *cols: probability_alive_at(*self._p(), *cols), x, t_x, T, t)
+        return self._predict(probability_alive_at, customers, _non_negative(t, "t"))
 
     def expected_purchases_new_customer(self, t) -> np.ndarray:
         """E[X(t)] for a customer just acquired."""
-        return expected_purchases_new_customer(*self._p(), _non_negative(t, "t"))
+        return expected_purchases_new_customer(*self._population(), _non_negative(t, "t"))
 
     def probability_of_purchases(self, t, n) -> np.ndarray:
         """P(X(t) = n) for a customer just acquired."""
         n = np.asarray(n, dtype=float)
         require(np.isfinite(n) & (n >= 0) & (n == np.floor(n)), model=self.title, column="n",
                 rule="must be a whole number >= 0", values=n.reshape(-1))
-        return probability_of_purchases(*self._p(), _non_negative(t, "t"), n)
+        return probability_of_purchases(*self._population(), _non_negative(t, "t"), n)
 
     def discounted_expected_residual_transactions(self, customers: Any, discount_rate: float) -> np.ndarray:
         """DERT per customer at a continuously compounded ``discount_rate`` per time unit (> 0)."""
         rate = np.asarray(discount_rate, dtype=float)
         require(np.isfinite(rate) & (rate > 0), model=self.title, column="discount_rate",
                 rule="must be a finite number > 0", values=rate.reshape(-1))
-        x, t_x, T = self._history(customers)
-        rate = np.broadcast_to(rate, x.shape)
-        return chunked(
-            lambda *cols: discounted_expected_residual_transactions(*self._p(), *cols), x, t_x, T, rate
-        )
+        return self._predict(discounted_expected_residual_transactions, customers, rate)
 
 
 def _non_negative(values, name: str) -> np.ndarray:
