@@ -47,6 +47,7 @@ from scipy.special import expit, gammaln, hyp2f1, hyperu, logsumexp, roots_lague
 
 from cvm.errors import ConfigError
 from cvm.models.base import CustomerModel, check_frequency_recency_T, chunked, require
+from cvm.models.betageo import NO_DROPOUT
 from cvm.models.engine import Parameter
 from cvm.models.special import log_rising
 
@@ -448,6 +449,21 @@ class ParetoNBDModel(CustomerModel):
 
     def check_data(self, data):
         check_frequency_recency_T(data, self.title)
+
+    def boundary_parameters(self, params):
+        """``s`` and ``beta`` when the mean dropout rate is below 1e-6 of the mean purchase rate.
+
+        That is the boundary "nobody drops out", as BG/NBD's ``a / (a + b) < 1e-6``: the mean
+        ``(s / beta) / (r / alpha)`` (unit-free) vanishes and neither ``s`` nor ``beta`` is
+        identified, though a fit can stop with both short of the engine's own threshold.
+
+        >>> ParetoNBDModel().boundary_parameters({"r": 786.0, "alpha": 2622.0, "s": 3.2e-6, "beta": 6.4e6})
+        ['s', 'beta']
+        >>> ParetoNBDModel().boundary_parameters(ParetoNBDModel.example_params)
+        []
+        """
+        dropout_rate = params["s"] / params["beta"]
+        return ["s", "beta"] if dropout_rate < NO_DROPOUT * params["r"] / params["alpha"] else []
 
     def default_start(self, data):
         scale = float(np.max(data["T"])) / 10 or 1.0
