@@ -186,8 +186,10 @@ def marketing_cost_by_period(costs, customers, period, end) -> dict[tuple, float
 
 
 def period_panel(rows, *, period="month", observation_end, marketing_costs=None,
-                 customers=None, dense=False, count_by="day") -> list[Row]:
-    has_cost = any("product_cost" in r for r in rows) if rows else False
+                 customers=None, dense=False, count_by="day", has_cost=None) -> list[Row]:
+    """``has_cost`` says whether the log has a product_cost column; an empty log cannot show it."""
+    if has_cost is None:
+        has_cost = any("product_cost" in r for r in rows) if rows else False
     cells: dict[tuple, dict] = {}
 
     def cell(key):

@@ -169,6 +169,9 @@ def test_period_panel_matches_reference(backend):
            mc=st.one_of(st.none(), costs), customers=st.one_of(st.none(), customer_tables))
     @example(log=[], end=day(30), period="month", dense=True, with_cost=True, count_by="day",
              mc=None, customers=None)
+    @example(log=[], end=day(0), period="week", dense=False, with_cost=True, count_by="day",
+             mc=[{"customer_id": "c00", "segment": None, "date": day(0), "cost": 0.0}],
+             customers=None)  # an empty log with a cost column: marketing-only rows cost 0
     @example(log=AFTER_END, end=day(50), period="week", dense=True, with_cost=False,
              count_by="order", mc=[{"customer_id": None, "segment": "s1", "date": day(1),
                                     "cost": 9.0}],
@@ -188,7 +191,7 @@ def test_period_panel_matches_reference(backend):
         actual = expr.to_pyarrow().to_pylist()
         expected = reference.period_panel(
             without(log, *drop), period=period, observation_end=end, marketing_costs=mc,
-            customers=customers, dense=dense, count_by=count_by,
+            customers=customers, dense=dense, count_by=count_by, has_cost=with_cost,
         )
         assert_same(actual, expected)
 

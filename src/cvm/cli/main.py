@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -607,9 +608,11 @@ def main(argv: list[str] | None = None) -> int:
     except CVMError as exc:
         if debug:
             traceback.print_exc()
-        err_console.print(f"[bold red]error:[/bold red] {exc.message}")
+        # soft_wrap: a long path must not be broken across lines; escape: messages quote
+        # user data, which may hold [brackets] that Rich would read as markup
+        err_console.print(f"[bold red]error:[/bold red] {escape(exc.message)}", soft_wrap=True)
         if exc.hint:
-            err_console.print(f"[bold]what to do:[/bold] {exc.hint}")
+            err_console.print(f"[bold]what to do:[/bold] {escape(exc.hint)}", soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         err_console.print("interrupted")
@@ -626,7 +629,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # anything unexpected
         if debug:
             traceback.print_exc()
-        err_console.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc}")
+        err_console.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {escape(str(exc))}", soft_wrap=True)
         err_console.print("run again with --debug for the traceback, and report it as a bug")
         return 1
     return 0
