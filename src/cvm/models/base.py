@@ -112,6 +112,9 @@ class CustomerModel:
     the same values as ``log_likelihood`` (and ``gradient``) on ``data``."""
     prepared_log_likelihood: ClassVar[Callable | None] = None
     prepared_gradient: ClassVar[Callable | None] = None
+    prepared_totals: ClassVar[Callable | None] = None
+    """Optional: ``prepared_totals(params, prepared, weights)`` gives the weighted total
+    log-likelihood and its gradient at once (summing per distinct value where it can)."""
     covariate_links: ClassVar[dict[str, dict[str, int]]] = {}
     """For models that take static covariates: per process (``purchase``, ``dropout``), the
     parameters a covariate vector ``z`` scales and the sign: ``theta_i = theta * exp(sign * g'z)``."""
@@ -240,15 +243,17 @@ class CustomerModel:
         if n == 0:
             raise InvalidDataError(f"{self.title or self.name}: there are no customers to fit")
         loglik, grad = self._likelihood_functions()
-        prepare = None
+        prepare = totals = None
         if not self.covariates and cls_has_fast_path(type(self)):
             loglik, grad, prepare = type(self).prepared_log_likelihood, type(self).prepared_gradient, type(self).prepare
+            totals = type(self).prepared_totals
         est = estimate(
             loglik,
             self.model_parameters(),
             data,
             w,
             prepare=prepare,
+            totals=totals,
             gradient=grad,
             time_columns=self.time_columns,
             start=self.start or self.default_start(data),

@@ -152,6 +152,67 @@ def prepared_gradient(params: Mapping[str, float], prep: Mapping[str, np.ndarray
     }
 
 
+def _level_weights(prep: dict, w: np.ndarray) -> dict[str, np.ndarray]:
+    """Row weights summed per distinct frequency and per distinct T (cached on ``prep``)."""
+    cached = prep.get("_level_weights")
+    if cached is not None and cached[0] is w:
+        return cached[1]
+    levels = {
+        "w_x": np.bincount(prep["x_index"], weights=w, minlength=prep["x_levels"].size),
+        "w_T": np.bincount(prep["T_index"], weights=w, minlength=prep["T_levels"].size),
+        "wx_T": np.bincount(prep["T_index"], weights=w * prep["x"], minlength=prep["T_levels"].size),
+    }
+    prep["_level_weights"] = (w, levels)
+    return levels
+
+
+def prepared_totals(
+    params: Mapping[str, float], prep: dict, w: np.ndarray
+) -> tuple[float, dict[str, float]]:
+    """Weighted total log-likelihood and its gradient, from data made by :func:`prepare`.
+
+    Every term that depends on the frequency alone or on T alone is summed per distinct
+    value with the summed weights; only the dropout term needs a pass over the rows.
+    This is what the fit evaluates; it equals ``sum(w * log_likelihood(...))`` and the
+    weighted sums of :func:`log_likelihood_gradient`.
+    """
+    r, alpha, a, b = params["r"], params["alpha"], params["a"], params["b"]
+    lv = _level_weights(prep, w)
+    xl, xi, Ti, Tl = prep["x_levels"], prep["x_index"], prep["T_index"], prep["T_levels"]
+    x, t_x, gap = prep["x"], prep["t_x"], prep["T_minus_t_x"]
+    positive = xl > 0
+    b_x1 = np.where(positive, b + xl - 1, 1.0)
+    with np.errstate(divide="ignore"):
+        odds_x = np.where(positive, np.log(a) - np.log(b_x1), -np.inf)
+    log1p_T = np.log1p(Tl / alpha)
+    log_alpha_T = np.log(alpha + Tl)
+    alpha_tx = alpha + t_x
+    log_ratio = np.log1p(gap / alpha_tx)
+    log_odds = odds_x[xi] + (r + x) * log_ratio
+    softplus = np.logaddexp(0.0, log_odds)
+    per_x = log_rising(r, xl) + log_rising(b, xl) - log_rising(a + b, xl)
+    total = (
+        float(lv["w_x"] @ per_x)
+        - r * float(lv["w_T"] @ log1p_T)
+        - float(lv["wx_T"] @ log_alpha_T)
+        + float(np.einsum("i,i->", w, softplus))
+    )
+    weighted_share = w * np.exp(log_odds - softplus)  # w * D / (1 + D); 0 where x = 0
+    share_x = np.bincount(xi, weights=weighted_share, minlength=xl.size)
+    inv_alpha_T = 1.0 / (alpha + Tl)
+    d_ab = digamma_difference(a + b, xl)
+    grad = {
+        "r": float(lv["w_x"] @ digamma_difference(r, xl)) - float(lv["w_T"] @ log1p_T)
+        + float(np.einsum("i,i->", weighted_share, log_ratio)),
+        "alpha": r / alpha * float(lv["w_T"] @ (Tl * inv_alpha_T))
+        - float(lv["wx_T"] @ inv_alpha_T)
+        - float(np.einsum("i,i->", weighted_share, (r + x) * gap * inv_alpha_T[Ti] / alpha_tx)),
+        "a": -float(lv["w_x"] @ d_ab) + float(share_x.sum()) / a,
+        "b": float(lv["w_x"] @ (digamma_difference(b, xl) - d_ab)) - float(share_x @ np.where(positive, 1.0 / b_x1, 0.0)),
+    }
+    return total, grad
+
+
 def probability_alive(r, alpha, a, b, x, t_x, T):
     """P(alive at T | x, t_x, T) (FHL 2005, eq. 11, as in their note on P(alive)).
 
@@ -300,6 +361,7 @@ class BetaGeoModel(CustomerModel):
     prepare = staticmethod(prepare)
     prepared_log_likelihood = staticmethod(prepared_log_likelihood)
     prepared_gradient = staticmethod(prepared_gradient)
+    prepared_totals = staticmethod(prepared_totals)
 
     @staticmethod
     def gradient(params, data):

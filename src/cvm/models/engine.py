@@ -176,9 +176,12 @@ def compress(
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Collapse identical rows into one row with the summed weight.
 
+    The order of the distinct rows depends only on their values (not on the input order),
+    so a shuffled table compresses to exactly the same rows.
+
     >>> rows, w = compress({"x": np.array([1.0, 1.0, 2.0]), "t": np.array([3.0, 3.0, 3.0])})
-    >>> rows["x"].tolist(), w.tolist()
-    ([1.0, 2.0], [2.0, 1.0])
+    >>> sorted(zip(rows["x"].tolist(), w.tolist()))
+    [(1.0, 2.0), (2.0, 1.0)]
     """
     names = list(data)
     columns = [np.ascontiguousarray(np.asarray(data[name], dtype=float)) for name in names]
@@ -186,15 +189,17 @@ def compress(
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     if n == 0:
         return {name: col for name, col in zip(names, columns, strict=True)}, w
-    # factorise each column, then combine the codes into one integer key per row
-    levels, codes = zip(*(np.unique(col, return_inverse=True) for col in columns), strict=True)
-    sizes = [len(lv) for lv in levels]
-    if math.prod(sizes) < 2**62:
-        key = np.zeros(n, dtype=np.int64)
-        for size, code in zip(sizes, codes, strict=True):
-            key = key * size + code.reshape(-1)
-        unique_keys, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        summed = np.bincount(inverse.reshape(-1), weights=w, minlength=len(unique_keys))
+    # one 64-bit hash per row, one sort of the hashes; rows that share a hash are checked
+    # to be equal (a collision, astronomically unlikely, falls back to sorting every column)
+    key = np.zeros(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for col in columns:
+            bits = (col + 0.0).view(np.uint64)  # + 0.0 turns -0.0 into 0.0
+            key = _mix64(key ^ _mix64(bits))
+    unique_keys, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if all(np.array_equal(col[first][inverse], col) for col in columns):
+        summed = np.bincount(inverse, weights=w, minlength=len(unique_keys))
         return {name: col[first] for name, col in zip(names, columns, strict=True)}, summed
     order = np.lexsort(columns[::-1])
     sorted_cols = [col[order] for col in columns]
@@ -205,6 +210,15 @@ def compress(
     starts = np.flatnonzero(change)
     summed = np.add.reduceat(w[order], starts)
     return {name: col[starts] for name, col in zip(names, sorted_cols, strict=True)}, summed
+
+
+def _mix64(values: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser: a fast, well-spread 64-bit hash of 64-bit integers."""
+    values = values ^ (values >> np.uint64(30))
+    values = values * np.uint64(0xBF58476D1CE4E5B9)
+    values = values ^ (values >> np.uint64(27))
+    values = values * np.uint64(0x94D049BB133111EB)
+    return values ^ (values >> np.uint64(31))
 
 
 def estimate(
@@ -222,6 +236,7 @@ def estimate(
     max_restarts: int = 6,
     compress_rows: bool = True,
     prepare: Callable[[Mapping[str, np.ndarray]], Any] | None = None,
+    totals: Callable[[Mapping[str, float], Any, np.ndarray], tuple[float, Mapping[str, float]]] | None = None,
 ) -> Estimate:
     """Maximise ``sum(weights * log_likelihood(params, data))`` over the parameters.
 
@@ -232,6 +247,9 @@ def estimate(
     ``prepare(data)``, when given, is called once on the (compressed, rescaled) data and its
     result is what ``log_likelihood`` and ``gradient`` receive: a model can precompute
     what does not depend on the parameters (distinct values of a column, say).
+    ``totals(params, data, weights)``, when given (it needs ``gradient`` too, for the
+    flags), returns the weighted total log-likelihood and its gradient in one call; the
+    engine then uses it instead of summing the per-row functions.
     """
     parameters = list(parameters)
     names = [p.name for p in parameters]
@@ -256,19 +274,41 @@ def estimate(
         values = np.where(positive, np.exp(np.clip(theta, -700, 700)), theta)
         return dict(zip(names, values.tolist(), strict=True))
 
-    def objective(theta: np.ndarray) -> float:
+    memo: dict[str, Any] = {}
+
+    def sums(params: dict[str, float], data: Any, with_gradient: bool) -> tuple[float, np.ndarray | None]:
+        """Weighted total log-likelihood and (optionally) its gradient in the natural parameters.
+
+        With ``totals`` both come from one call, remembered for the next call at the same
+        point (the optimiser asks for the value and then the gradient)."""
+        key = (id(data), tuple(params.values()))
+        if memo.get("key") == key:
+            return memo["value"]
         with np.errstate(all="ignore"):
-            ll = log_likelihood(to_params(theta), fit_data)
-            value = -float(_weighted_sum(w, ll)) / total_weight
+            if totals is not None:
+                ll, g = totals(params, data, w)
+                result = (float(ll), np.array([float(g[name]) for name in names]))
+            else:
+                ll = _weighted_sum(w, log_likelihood(params, data))
+                g = None
+                if with_gradient:
+                    per_row = gradient(params, data)  # type: ignore[misc]
+                    g = np.array([_weighted_sum(w, per_row[name]) for name in names])
+                result = (ll, g)
+        if totals is not None or with_gradient:
+            memo["key"], memo["value"] = key, result
+        return result
+
+    def objective(theta: np.ndarray) -> float:
+        ll, _ = sums(to_params(theta), fit_data, gradient is not None)
+        value = -ll / total_weight
         if penalizer:
             value += penalizer * float(np.sum((theta - shift) ** 2)) / total_weight
         return value if math.isfinite(value) else math.inf
 
     def objective_gradient(theta: np.ndarray) -> np.ndarray:
         params = to_params(theta)
-        with np.errstate(all="ignore"):
-            per_row = gradient(params, fit_data)  # type: ignore[misc]
-            g = np.array([float(_weighted_sum(w, per_row[name])) for name in names])
+        _, g = sums(params, fit_data, True)
         g = -np.where(positive, g * np.array(list(params.values())), g) / total_weight
         if penalizer:
             g += 2 * penalizer * (theta - shift) / total_weight
@@ -333,21 +373,19 @@ def estimate(
     ]
 
     # Inference on the caller's time unit, from the unscaled data.
-    def user_loglik_total(theta_u: np.ndarray) -> float:
+    def user_params(theta_u: np.ndarray) -> dict[str, float]:
         values = np.where(positive, np.exp(np.clip(theta_u, -700, 700)), theta_u)
-        with np.errstate(all="ignore"):
-            ll = log_likelihood(dict(zip(names, values.tolist(), strict=True)), user_data)
-        return float(_weighted_sum(w, ll))
+        return dict(zip(names, values.tolist(), strict=True))
+
+    def user_loglik_total(theta_u: np.ndarray) -> float:
+        return sums(user_params(theta_u), user_data, False)[0]
 
     def user_score(theta_u: np.ndarray) -> np.ndarray:
-        values = np.where(positive, np.exp(np.clip(theta_u, -700, 700)), theta_u)
-        params = dict(zip(names, values.tolist(), strict=True))
         if gradient is None:
             return optimize.approx_fprime(theta_u, user_loglik_total, 1e-6)
-        with np.errstate(all="ignore"):
-            per_row = gradient(params, user_data)
-            g = np.array([float(_weighted_sum(w, per_row[name])) for name in names])
-        return np.where(positive, g * values, g)
+        params = user_params(theta_u)
+        _, g = sums(params, user_data, True)
+        return np.where(positive, g * np.array(list(params.values())), g)
 
     log_lik = user_loglik_total(theta_user)
     score = user_score(theta_user) - (2 * penalizer * theta_user if penalizer else 0.0)
