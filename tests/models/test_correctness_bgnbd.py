@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import ibis
 import numpy as np
 import pytest
 
-from cvm.data.summaries import calibration_holdout
-from cvm.datasets import load
 from cvm.models import bgnbd
 from cvm.models.bgnbd import BetaGeoModel
 
 BTYD = dict(r=0.2425982, alpha=4.4136842, a=0.7929899, b=2.4261667)
 PAPER = dict(r=0.243, alpha=4.414, a=0.793, b=2.426)
 LIFETIMES = dict(r=0.242593, alpha=4.413532, a=0.792886, b=2.425752)
-
-
-@pytest.fixture(scope="module")
-def cdnow():
-    table = ibis.memtable(load("cdnow_sample"))
-    return calibration_holdout(
-        table, calibration_end="1997-09-30", holdout_end="1998-06-30", unit="week"
-    ).to_pyarrow().to_pandas()
 
 
 @pytest.fixture(scope="module")

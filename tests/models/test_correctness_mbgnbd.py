@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import ibis
 import numpy as np
 import pytest
 
-from cvm.data.summaries import calibration_holdout
-from cvm.datasets import load
 from cvm.models import mbgnbd
 from cvm.models.mbgnbd import ModifiedBetaGeoModel
 
 BTYDPLUS = dict(r=0.525, alpha=6.183, a=0.891, b=1.614)
-
-
-@pytest.fixture(scope="module")
-def cdnow():
-    table = ibis.memtable(load("cdnow_sample"))
-    return calibration_holdout(
-        table, calibration_end="1997-09-30", holdout_end="1998-06-30", unit="week"
-    ).to_pyarrow()
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,10 @@ Two parameter sets are used below:
 
 from __future__ import annotations
 
-import ibis
 import numpy as np
 import pytest
 from scipy.special import roots_laguerre
 
-from cvm.data.summaries import calibration_holdout
-from cvm.datasets import load
 from cvm.models import pareto_nbd
 from cvm.models.pareto_nbd import ParetoNBDModel
 
@@ -29,14 +26,6 @@ PAPER = dict(r=0.553, alpha=10.578, s=0.606, beta=11.669)
 CLVTOOLS = dict(r=0.55315, alpha=10.57633, s=0.60625, beta=11.67150)
 BTYD_STORED = dict(r=0.55339714, alpha=10.58019854, s=0.6060625, beta=11.65622367)
 VIGNETTE = dict(r=0.5533710, alpha=10.5795191, s=0.6059069, beta=11.6580918)
-
-
-@pytest.fixture(scope="module")
-def cdnow():
-    table = ibis.memtable(load("cdnow_sample"))
-    return calibration_holdout(
-        table, calibration_end="1997-09-30", holdout_end="1998-06-30", unit="week"
-    ).to_pyarrow().to_pandas()
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import ibis
 import numpy as np
 import pytest
 
-from cvm.data.summaries import calibration_holdout
 from cvm.datasets import load
 from cvm.errors import ConfigError, InvalidDataError
 from cvm.models.bgnbd import BetaGeoModel
@@ -20,13 +18,6 @@ BTYD = dict(r=0.2425982, alpha=4.4136842, a=0.7929899, b=2.4261667)
 @pytest.fixture(scope="module")
 def log():
     return load("cdnow_sample")
-
-
-@pytest.fixture(scope="module")
-def cdnow(log):
-    return calibration_holdout(
-        ibis.memtable(log), calibration_end="1997-09-30", holdout_end="1998-06-30", unit="week"
-    ).to_pyarrow().to_pandas()
 
 
 def test_conditional_expectation_table_matches_btyd(cdnow):
