@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import random
 
 import pytest
 
@@ -78,3 +80,23 @@ def test_fit_with_an_end_before_every_purchase_is_a_clear_error(cdnow, tmp_path,
     monkeypatch.chdir(tmp_path)
     code, _, err = run(capsys, "fit", cdnow, "--end", "1990-01-01", "-o", str(tmp_path / "m.json"))
     assert code == 3 and "no customer made a purchase" in err
+
+
+def test_zero_value_repeat_customers_are_left_out_of_the_spend_model(tmp_path, capsys, monkeypatch):
+    """A customer whose repeat purchases are all worth 0 (CDNOW master has one) must not cost
+    the whole base its spend model: they are left out of Gamma-Gamma and the user is told."""
+    monkeypatch.chdir(tmp_path)
+    rows = ["customer_id,date,amount"]
+    rng = random.Random(3)
+    for c in range(60):
+        for day in sorted(rng.sample(range(200), rng.randint(1, 6))):
+            rows.append(f"c{c},{dt.date(2024, 1, 1) + dt.timedelta(days=day)},{rng.uniform(5, 50):.2f}")
+    rows += ["z1,2024-01-03,10.00", "z1,2024-02-03,0.00", "z1,2024-03-03,0.00"]
+    log = tmp_path / "orders.csv"
+    log.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "m.json"
+    code, stdout, _ = run(capsys, "fit", str(log), "--end", "2024-07-31", "--model", "bgnbd", "-o", str(out))
+    assert code == 0, stdout
+    purchase, spend = load_models(out)
+    assert spend is not None
+    assert "1 customer(s) whose repeat purchases are all worth 0" in stdout

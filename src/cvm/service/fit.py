@@ -92,12 +92,30 @@ def fit_summary(
         spend_model = None
         if spend:
             progress("fitting the Gamma-Gamma spend model")
+            spend_data, left_out = _positive_spend(final_data)
+            if left_out:
+                notes.append(
+                    f"{left_out:,} customer(s) whose repeat purchases are all worth 0 were left out of the "
+                    "Gamma-Gamma spend model, which needs positive spend; their expected spend is the "
+                    "model's population mean"
+                )
             try:
-                spend_model = GammaGammaModel().fit(final_data)
+                spend_model = GammaGammaModel().fit(spend_data)
             except InvalidDataError as exc:
                 notes.append(f"no spend model: {exc.message}")
     notes.extend(str(w.message) for w in caught)
     return purchase, spend_model, comparison, list(dict.fromkeys(notes))
+
+
+def _positive_spend(summary: Any) -> tuple[Any, int]:
+    """The summary without repeat customers whose mean repeat spend is not positive."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = summary if isinstance(summary, pa.Table) else pa.table(summary)
+    bad = pc.and_(pc.greater(table["frequency"], 0), pc.less_equal(table["monetary_value"], 0))
+    left_out = pc.sum(pc.cast(bad, pa.int64())).as_py() or 0
+    return (table.filter(pc.invert(bad)) if left_out else table), left_out
 
 
 def fit_file(
