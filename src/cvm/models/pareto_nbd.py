@@ -39,17 +39,18 @@ maximum-likelihood point used by the BTYD vignette, its printed predictions come
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 from scipy import integrate
-from scipy.special import expit, gammaln, hyp2f1, hyperu, logsumexp, roots_laguerre
+from scipy.special import expit, gammaln, hyp2f1, hyperu, roots_laguerre
 
 from cvm.errors import ConfigError
 from cvm.models.base import CustomerModel, check_frequency_recency_T, chunked, require
 from cvm.models.betageo import NO_DROPOUT
 from cvm.models.engine import Parameter
-from cvm.models.special import log_rising
+from cvm.models.special import digamma_difference, log_rising
 
 __all__ = [
     "ParetoNBDModel",
@@ -64,65 +65,159 @@ __all__ = [
     "simulate",
 ]
 
-GRADIENT_STEP = 1e-5
-"""Relative step of the central differences in :func:`log_likelihood_gradient`."""
+TRAPEZOID_STEP = 0.35
+"""Step (in ``log v``) of the trapezoidal rule used where the ``2F1`` closed form is not trusted;
+checked against adaptive quadrature to about 1e-13 (``tests/models/test_properties_pnbd.py``)."""
+
+CLOSED_FORM_MAX_Z = 0.95
+"""Above this argument, ``scipy.special.hyp2f1`` is not trusted and the integral is summed."""
 
 
 # -- the tail integral ------------------------------------------------------------------------
-def _log_tail_ratio(p, q, alpha, beta, y):
-    """log of ``int_0^inf (1 + v/(alpha+y))^-p (1 + v/(beta+y))^-q dv`` for ``p + q > 1``.
+def _log_expm1(x):
+    """log(e^x - 1) for x > 0, without overflow."""
+    with np.errstate(all="ignore"):
+        return np.where(x > 1.0, x + np.log1p(-np.exp(-x)), np.log(np.expm1(np.minimum(x, 1.0))))
 
-    Closed form ``(m + y) / (p+q-1) * 2F1(1, b; p+q; z)`` with ``m = min(alpha, beta)``,
+
+def _tail(p, q, alpha, beta, y, gradient: bool = False) -> np.ndarray:
+    """``log R`` with ``R = int_0^inf (1 + v/A)^-p (1 + v/B)^-q dv``, ``A = alpha+y``, ``B = beta+y``, p + q > 1.
+
+    Returns an array with first axis ``[log R]``, or with ``gradient``
+    ``[log R, d log R/dp, d log R/dq, d log(A^-p R)/dA, d log(B^-q R)/dB]``.
+
+    Closed form ``R = (m + y) / (p+q-1) * 2F1(1, b; p+q; z)`` with ``m = min(alpha, beta)``,
     ``z = |alpha - beta| / (max(alpha, beta) + y)`` and ``b = p`` when ``alpha >= beta``,
-    ``b = q`` otherwise. Rows where ``hyp2f1`` is not trustworthy are integrated.
+    ``b = q`` otherwise. The ``A`` and ``B`` derivatives are ratios of the same form with
+    ``p`` or ``q`` raised by one (``dR/dA = p/A (R(p, q) - R(p+1, q))``); the ``p`` and ``q``
+    derivatives are central differences of ``log 2F1`` in its parameters. Rows with
+    ``z > 0.95`` or where ``hyp2f1`` is not finite or breaks its bounds (``1 <= 2F1 <=
+    (c-1)/(c-1-b)``) are summed by :func:`_tail_trapezoid`, derivatives on the same nodes.
 
-    >>> float(np.exp(_log_tail_ratio(2.0, 1.0, 3.0, 3.0, 1.0)))   # (3+1)/2
+    >>> float(np.exp(_tail(2.0, 1.0, 3.0, 3.0, 1.0)[0]))   # (3+1)/2
     2.0
     """
-    p, q, y = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (p, q, y)))
+    p, q, alpha, beta, y = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (p, q, alpha, beta, y)))
+    shape = p.shape
+    p, q, alpha, beta, y = (v.reshape(-1) for v in (p, q, alpha, beta, y))
+    out = np.empty((5 if gradient else 1, p.size))
     alpha_ge = alpha >= beta
-    a = p + q - 1
+    c = p + q
     b = np.where(alpha_ge, p, q)
-    c = a + 1
     big = np.maximum(alpha, beta) + y
     small = np.minimum(alpha, beta) + y
     z = np.abs(alpha - beta) / big
     with np.errstate(all="ignore"):
-        g = hyp2f1(1.0, b, c, z)
-        upper = np.where(c - 1 - b > 0, (c - 1) / (c - 1 - b), np.inf)
-        # near z = 1, scipy's hyp2f1 loses accuracy when c - 1 - b is (close to) an integer
-        bad = ~np.isfinite(g) | (g < 1 - 1e-12) | (g > upper * (1 + 1e-10)) | ~np.isfinite(small) | (z > 0.95)
-        value = np.log(small) - np.log(a) + np.log(g)
+        bad = ~np.isfinite(small) | ~np.isfinite(big) | (z > CLOSED_FORM_MAX_Z)
+        zz = np.where(bad, 0.0, z)
+
+        def log_g(bb, cc):
+            g = hyp2f1(1.0, bb, cc, zz)
+            upper = np.where(cc - 1 - bb > 0, (cc - 1) / (cc - 1 - bb), np.inf)
+            ok = np.isfinite(g) & (g >= 1 - 1e-12) & (g <= upper * (1 + 1e-10))
+            return np.log(g), ok
+
+        lg, ok = log_g(b, c)
+        bad |= ~ok
+        out[0] = np.log(small) - np.log(c - 1) + lg
+        if gradient:
+            # central differences of log 2F1 along c and along (b, c), on the scale where it varies
+            h = 1e-5 * np.clip(np.minimum(c - 1, np.abs(c - 1 - b)), 1e-3, 1.0)
+            up_c, ok1 = log_g(b, c + h)
+            down_c, ok2 = log_g(b, c - h)
+            up_bc, ok3 = log_g(b + h, c + h)
+            down_bc, ok4 = log_g(b - h, c - h)
+            d_c = (up_c - down_c) / (2 * h)
+            d_bc = (up_bc - down_bc) / (2 * h)
+            inv = 1.0 / (c - 1)
+            out[1] = np.where(alpha_ge, d_bc, d_c) - inv
+            out[2] = np.where(alpha_ge, d_c, d_bc) - inv
+            # R(p+1, q) / R(p, q) = (c-1)/c * 2F1(1, b'; c+1; z) / 2F1(1, b; c; z)
+            lg_p, ok5 = log_g(b + alpha_ge, c + 1)
+            lg_q, ok6 = log_g(b + ~alpha_ge, c + 1)
+            shrink = (c - 1) / c
+            out[3] = -p / (alpha + y) * shrink * np.exp(lg_p - lg)
+            out[4] = -q / (beta + y) * shrink * np.exp(lg_q - lg)
+            bad |= ~(ok1 & ok2 & ok3 & ok4 & ok5 & ok6) | ~np.all(np.isfinite(out), axis=0)
     if np.any(bad):
-        value = np.array(value, dtype=float, copy=True)
-        A = np.broadcast_to(alpha + y, p.shape)
-        B = np.broadcast_to(beta + y, p.shape)
-        value[bad] = _log_tail_ratio_trapezoid(p[bad], q[bad], A[bad], B[bad])
-    return value
+        out[:, bad] = _tail_trapezoid(p[bad], q[bad], alpha[bad] + y[bad], beta[bad] + y[bad], gradient)
+    return out.reshape((out.shape[0], *shape))
 
 
-def _log_tail_ratio_trapezoid(p, q, A, B, nodes: int = 1200):
-    """The integral of :func:`_log_tail_ratio` by the trapezoidal rule in ``u = log v`` (vectorised).
+def _log_tail_ratio(p, q, alpha, beta, y):
+    """log of ``int_0^inf (1 + v/(alpha+y))^-p (1 + v/(beta+y))^-q dv`` for ``p + q > 1`` (see :func:`_tail`).
 
-    The integrand is analytic in a strip of half-width pi around the real ``u`` axis, so the
-    trapezoidal rule with step below 0.1 is accurate to rounding; the range and the closed-form
-    tail are those of :func:`_log_tail_ratio_quad`.
+    >>> float(np.exp(_log_tail_ratio(2.0, 1.0, 3.0, 3.0, 1.0)))   # (3+1)/2
+    2.0
     """
-    p, q, A, B = (np.asarray(v, dtype=float)[:, None] for v in (p, q, A, B))
-    a = p + q - 1
-    lo, hi = np.log(np.minimum(A, B)), np.log(np.maximum(A, B))
-    u_end = hi + 20.0
-    step = (u_end - (lo - 40.0)) / nodes
-    u = lo - 40.0 + step * np.arange(nodes + 1)[None, :]
+    return _tail(p, q, alpha, beta, y)[0]
+
+
+def _tail_trapezoid(p, q, A, B, gradient: bool = False, step: float = TRAPEZOID_STEP, block: int = 1 << 20):
+    """:func:`_tail` by the trapezoidal rule in ``u = log v`` on an infinite grid (vectorised).
+
+    The integrand ``exp(u - p log1p(e^u/A) - q log1p(e^u/B))`` is analytic in a strip around
+    the real axis, so the trapezoidal rule on the whole line converges geometrically in
+    ``1/step`` (no endpoint error). Nodes run from ``u0 = log(min(A,B)/(p+q)) - 19``, below
+    which the integrand is ``e^u`` to ~1e-8 (a geometric series), to ``uN`` past
+    ``max(A, B)``, above which it is ``A^p B^q e^-(p+q-1)u (1 - (pA+qB) e^-u)`` to second
+    order (two geometric series); ``uN`` is chosen so that what is neglected is below 1e-16
+    of the total. The derivatives are weighted sums on the same nodes (leading order in the
+    upper series). Rows are grouped by the length of their range so a block shares a node count.
+    """
+    p, q, A, B = (np.asarray(v, dtype=float).reshape(-1) for v in (p, q, A, B))
+    n = p.size
+    out = np.empty((5 if gradient else 1, n))
+    pq = p + q
+    u0 = np.log(np.minimum(A, B)) - np.log(pq) - 19.0
+    uN = np.log(np.maximum(A, B)) + np.maximum((40.0 + 2 * np.log(pq)) / pq, np.log(pq) + 3.0)
+    span = uN - u0
+    order = np.argsort(span, kind="stable")
+    start = 0
+    while start < n:
+        nodes = int(np.ceil(span[order[start]] / step))
+        rows = max(1, block // (nodes + 1))
+        idx = order[start:start + rows]
+        nodes = int(np.ceil(span[idx[-1]] / step))
+        out[:, idx] = _trapezoid_block(p[idx], q[idx], A[idx], B[idx], u0[idx], uN[idx], nodes, gradient)
+        start += idx.size
+    return out
+
+
+def _trapezoid_block(p, q, A, B, u0, uN, nodes, gradient):
+    h = (uN - u0) / nodes
+    u = u0[:, None] + h[:, None] * np.arange(nodes + 1.0)
     v = np.exp(u)
-    log_f = u - p * np.log1p(v / A) - q * np.log1p(v / B)
-    log_w = np.log(step) + np.where((np.arange(nodes + 1) == 0) | (np.arange(nodes + 1) == nodes), -np.log(2.0), 0.0)
-    body = logsumexp(log_f + log_w, axis=1)
-    log_tail = (
-        p * np.log(A) + q * np.log(B) - a * u_end - np.log(a)
-        + np.log1p(-(p * A + q * B) * np.exp(-u_end) * a / (a + 1))
-    )[:, 0]
-    return np.logaddexp(body, log_tail)
+    l1 = np.log1p(v / A[:, None])
+    l2 = np.log1p(v / B[:, None])
+    phi = u - p[:, None] * l1 - q[:, None] * l2
+    peak = phi.max(axis=1)
+    f = np.exp(phi - peak[:, None])
+    s0 = f.sum(axis=1)
+    log_h = np.log(h)
+    a = p + q - 1
+    log_body = peak + log_h + np.log(s0)
+    log_low = u0 + log_h - _log_expm1(h)  # sum of h e^u below u0
+    log_lead = log_h - p * (uN - np.log(A)) - q * (uN - np.log(B)) + uN - _log_expm1(a * h)
+    # second-order term: (pA + qB) e^-u, summed the same way, relative to the first
+    log_second = np.log(p * A + q * B) - uN + _log_expm1(a * h) - _log_expm1((a + 1) * h)
+    log_high = log_lead + np.log1p(-np.minimum(np.exp(log_second), 0.5))
+    log_r = np.logaddexp(np.logaddexp(log_body, log_low), log_high)
+    if not gradient:
+        return log_r[None, :]
+    out = np.empty((5, p.size))
+    out[0] = log_r
+    body = np.exp(log_body - log_r) / s0
+    low = np.exp(log_low - log_r)
+    lead = np.exp(log_lead - log_r)
+    # sum over the upper grid of u e^-a u, relative to the sum of e^-a u: uN + h / (1 - e^-ah)
+    mean_u = uN + h * np.exp(-_log_expm1(a * h) + a * h)
+    inv_high = np.exp(log_lead - uN + _log_expm1(a * h) - _log_expm1((a + 1) * h) - log_r)
+    out[1] = -(body * np.einsum("ij,ij->i", f, l1) + lead * (mean_u - np.log(A)))
+    out[2] = -(body * np.einsum("ij,ij->i", f, l2) + lead * (mean_u - np.log(B)))
+    out[3] = -p * (body * np.einsum("ij,ij->i", f, 1.0 / (A[:, None] + v)) + low / A + inv_high)
+    out[4] = -q * (body * np.einsum("ij,ij->i", f, 1.0 / (B[:, None] + v)) + low / B + inv_high)
+    return out
 
 
 def _log_tail_ratio_quad(p: float, q: float, A: float, B: float) -> float:
@@ -155,17 +250,49 @@ def _log_tail_ratio_quad(p: float, q: float, A: float, B: float) -> float:
     return float(np.logaddexp(peak + math.log(body), log_tail))
 
 
-def _log_terms(r, alpha, s, beta, x, t_x, T):
-    """log of the 'alive at T' and 'died in (t_x, T]' parts, and of base(T), without the common factor."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # r log alpha + s log beta - (r+x) log(alpha+y) - s log(beta+y), in log1p form
-        def log_base(y):
-            return -r * np.log1p(y / alpha) - x * np.log(alpha + y) - s * np.log1p(y / beta)
+def _alive_part(r, alpha, s, beta, x, T, gradient: bool = False) -> np.ndarray:
+    """log of ``(r+x) alpha^r beta^s J(T)`` ('alive at T'), and its derivatives in r, s, alpha, beta.
 
-        base_T = log_base(T)
-        log_j = base_T - np.log(alpha + T) + _log_tail_ratio(r + x + 1, s, alpha, beta, T)
-        log_f_tx = log_base(t_x) - np.log(beta + t_x) + _log_tail_ratio(r + x, s + 1, alpha, beta, t_x)
-    return np.log(r + x) + log_j, np.log(s) + log_f_tx, base_T
+    Depends on the history only through ``(x, T)``. First axis: value, then d/dr, d/ds,
+    d/dalpha, d/dbeta when ``gradient``.
+    """
+    tail = _tail(r + x + 1, s, alpha, beta, T, gradient)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log1p_a, log1p_b = np.log1p(T / alpha), np.log1p(T / beta)
+        value = np.log(r + x) - r * log1p_a - (x + 1) * np.log(alpha + T) - s * log1p_b + tail[0]
+        if not gradient:
+            return value[None]
+        return np.stack([
+            value,
+            1.0 / (r + x) - log1p_a + tail[1],
+            -log1p_b + tail[2],
+            r / alpha + tail[3],
+            s / beta + tail[4],
+        ])
+
+
+def _died_part(r, alpha, s, beta, x, t_x, gradient: bool = False) -> np.ndarray:
+    """log of ``s alpha^r beta^s F(t_x)`` ('died in (t_x, T]'), and its derivatives, as :func:`_alive_part`.
+
+    Depends on the history only through ``(x, t_x)``.
+    """
+    tail = _tail(r + x, s + 1, alpha, beta, t_x, gradient)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log1p_a, log1p_b = np.log1p(t_x / alpha), np.log1p(t_x / beta)
+        value = np.log(s) - r * log1p_a - x * np.log(alpha + t_x) - s * log1p_b - np.log(beta + t_x) + tail[0]
+        if not gradient:
+            return value[None]
+        return np.stack([
+            value,
+            -log1p_a + tail[1],
+            1.0 / s - log1p_b + tail[2],
+            r / alpha + tail[3],
+            s / beta + tail[4],
+        ])
+
+
+PARAMETER_ORDER = ("r", "s", "alpha", "beta")
+"""Order of the derivatives on the first axis of :func:`_alive_part` and :func:`_died_part` (after the value)."""
 
 
 def log_likelihood(r, alpha, s, beta, x, t_x, T):
@@ -176,29 +303,116 @@ def log_likelihood(r, alpha, s, beta, x, t_x, T):
     [-0.521162, -9.554361, -42.550978]
     """
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
-    log_alive, log_died, _ = _log_terms(r, alpha, s, beta, x, t_x, T)
-    return log_rising(r, x) + np.logaddexp(log_alive, log_died)
+    alive = _alive_part(r, alpha, s, beta, x, T)[0]
+    died = _died_part(r, alpha, s, beta, x, t_x)[0]
+    return log_rising(r, x) + np.logaddexp(alive, died)
 
 
 def log_likelihood_gradient(r, alpha, s, beta, x, t_x, T) -> dict[str, np.ndarray]:
     """Per-customer derivatives of :func:`log_likelihood` with respect to r, alpha, s, beta.
 
-    Central differences on the log scale of each parameter (step :data:`GRADIENT_STEP`): the
-    derivatives of ``2F1`` with respect to its parameters have no closed form.
+    Analytic: with ``L ~ e^a + e^d``, ``d log L = w da + (1-w) dd`` with ``w = e^a / (e^a + e^d)``;
+    the derivatives of the tail integrals are ratios of ``2F1`` closed forms (alpha, beta),
+    central differences of ``log 2F1`` in its parameters (r, s), or sums on the quadrature
+    nodes where the closed form is not used (see :func:`_tail`).
 
     >>> g = log_likelihood_gradient(0.5, 10.0, 0.6, 11.0, x=[0], t_x=[0], T=[39])
     >>> sorted(g)
     ['alpha', 'beta', 'r', 's']
     """
-    values = {"r": r, "alpha": alpha, "s": s, "beta": beta}
-    h = GRADIENT_STEP
-    out = {}
-    for name, value in values.items():
-        up = dict(values, **{name: value * math.exp(h)})
-        down = dict(values, **{name: value * math.exp(-h)})
-        diff = log_likelihood(**up, x=x, t_x=t_x, T=T) - log_likelihood(**down, x=x, t_x=t_x, T=T)
-        out[name] = diff / (2 * h * value)
-    return out
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    alive = _alive_part(r, alpha, s, beta, x, T, gradient=True)
+    died = _died_part(r, alpha, s, beta, x, t_x, gradient=True)
+    share = np.exp(alive[0] - np.logaddexp(alive[0], died[0]))
+    out = {name: share * alive[k + 1] + (1 - share) * died[k + 1] for k, name in enumerate(PARAMETER_ORDER)}
+    out["r"] = out["r"] + digamma_difference(r, x)
+    return {name: out[name] for name in ("r", "alpha", "s", "beta")}
+
+
+# -- the fast path: per distinct (x, T) and (x, t_x) ------------------------------------------
+def prepare(data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Parameter-free pieces of the BTYD summary, computed once per fit.
+
+    The 'alive' term depends on a row only through ``(x, T)`` and the 'died' term only
+    through ``(x, t_x)``; both pairs take far fewer distinct values than the rows (about
+    15,000 each for a million customers with two years of daily data), so the tail
+    integrals and their derivatives are evaluated once per distinct pair and gathered.
+
+    >>> prep = prepare({"frequency": np.array([0.0, 2, 2]), "recency": np.array([0.0, 5, 5]), "T": np.array([9.0, 9, 8])})
+    >>> prep["alive_x"].tolist(), prep["died_x"].tolist()
+    ([0.0, 2.0, 2.0], [0.0, 2.0])
+    """
+    x, t_x, T = (np.asarray(data[k], dtype=float).reshape(-1) for k in ("frequency", "recency", "T"))
+    x_levels, x_index = np.unique(x, return_inverse=True)
+    alive_pairs, alive_index = np.unique(x + 1j * T, return_inverse=True)
+    died_pairs, died_index = np.unique(x + 1j * t_x, return_inverse=True)
+    return {
+        "x": x,
+        "x_levels": x_levels,
+        "x_index": x_index.reshape(-1),
+        "alive_x": alive_pairs.real.copy(),
+        "alive_T": alive_pairs.imag.copy(),
+        "alive_index": alive_index.reshape(-1),
+        "died_x": died_pairs.real.copy(),
+        "died_t_x": died_pairs.imag.copy(),
+        "died_index": died_index.reshape(-1),
+    }
+
+
+def _prepared_parts(params: Mapping[str, float], prep: Mapping[str, np.ndarray], gradient: bool):
+    r, alpha, s, beta = params["r"], params["alpha"], params["s"], params["beta"]
+    alive = _alive_part(r, alpha, s, beta, prep["alive_x"], prep["alive_T"], gradient)
+    died = _died_part(r, alpha, s, beta, prep["died_x"], prep["died_t_x"], gradient)
+    log_a, log_d = alive[0][prep["alive_index"]], died[0][prep["died_index"]]
+    both = np.logaddexp(log_a, log_d)
+    return alive, died, log_a, both
+
+
+def prepared_log_likelihood(params: Mapping[str, float], prep: Mapping[str, np.ndarray]) -> np.ndarray:
+    """:func:`log_likelihood` on data from :func:`prepare` (the same values, faster).
+
+    >>> data = simulate(0.55, 10.6, 0.61, 11.7, T=[39.0] * 5, seed=1)
+    >>> p = dict(r=0.55, alpha=10.6, s=0.61, beta=11.7)
+    >>> bool(np.allclose(prepared_log_likelihood(p, prepare(data)),
+    ...      log_likelihood(**p, x=data["frequency"], t_x=data["recency"], T=data["T"]), rtol=1e-13))
+    True
+    """
+    *_, both = _prepared_parts(params, prep, False)
+    return log_rising(params["r"], prep["x_levels"])[prep["x_index"]] + both
+
+
+def prepared_gradient(params: Mapping[str, float], prep: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """:func:`log_likelihood_gradient` on data from :func:`prepare`."""
+    alive, died, log_a, both = _prepared_parts(params, prep, True)
+    share = np.exp(log_a - both)
+    ai, di = prep["alive_index"], prep["died_index"]
+    out = {name: share * alive[k + 1][ai] + (1 - share) * died[k + 1][di] for k, name in enumerate(PARAMETER_ORDER)}
+    out["r"] = out["r"] + digamma_difference(params["r"], prep["x_levels"])[prep["x_index"]]
+    return {name: out[name] for name in ("r", "alpha", "s", "beta")}
+
+
+def prepared_totals(params: Mapping[str, float], prep: dict, w: np.ndarray) -> tuple[float, dict[str, float]]:
+    """Weighted total log-likelihood and its gradient, from data made by :func:`prepare`.
+
+    Per row only the log-sum-exp of the two gathered terms and the share of the first are
+    computed; the shares, weighted, are summed per distinct pair (``bincount``) and meet the
+    per-pair derivatives in two dot products. Equals ``sum(w * log_likelihood(...))`` and the
+    weighted sums of :func:`log_likelihood_gradient`.
+    """
+    r = params["r"]
+    cached = prep.get("_x_weights")
+    if cached is None or cached[0] is not w:
+        cached = (w, np.bincount(prep["x_index"], weights=w, minlength=prep["x_levels"].size))
+        prep["_x_weights"] = cached
+    w_x = cached[1]
+    alive, died, log_a, both = _prepared_parts(params, prep, True)
+    total = float(np.einsum("i,i->", w, both)) + float(w_x @ log_rising(r, prep["x_levels"]))
+    w_alive = w * np.exp(log_a - both)
+    to_alive = np.bincount(prep["alive_index"], weights=w_alive, minlength=alive.shape[1])
+    to_died = np.bincount(prep["died_index"], weights=w - w_alive, minlength=died.shape[1])
+    grad = {name: float(alive[k + 1] @ to_alive) + float(died[k + 1] @ to_died) for k, name in enumerate(PARAMETER_ORDER)}
+    grad["r"] += float(w_x @ digamma_difference(r, prep["x_levels"]))
+    return total, grad
 
 
 # -- P(alive) -------------------------------------------------------------------------------
@@ -440,6 +654,11 @@ class ParetoNBDModel(CustomerModel):
         return log_likelihood(
             params["r"], params["alpha"], params["s"], params["beta"], data["frequency"], data["recency"], data["T"]
         )
+
+    prepare = staticmethod(prepare)
+    prepared_log_likelihood = staticmethod(prepared_log_likelihood)
+    prepared_gradient = staticmethod(prepared_gradient)
+    prepared_totals = staticmethod(prepared_totals)
 
     @staticmethod
     def gradient(params, data):
