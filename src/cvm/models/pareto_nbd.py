@@ -344,19 +344,16 @@ def prepare(data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """
     x, t_x, T = (np.asarray(data[k], dtype=float).reshape(-1) for k in ("frequency", "recency", "T"))
     x_levels, x_index = np.unique(x, return_inverse=True)
-    alive_pairs, alive_index = np.unique(x + 1j * T, return_inverse=True)
-    died_pairs, died_index = np.unique(x + 1j * t_x, return_inverse=True)
-    return {
-        "x": x,
-        "x_levels": x_levels,
-        "x_index": x_index.reshape(-1),
-        "alive_x": alive_pairs.real.copy(),
-        "alive_T": alive_pairs.imag.copy(),
-        "alive_index": alive_index.reshape(-1),
-        "died_x": died_pairs.real.copy(),
-        "died_t_x": died_pairs.imag.copy(),
-        "died_index": died_index.reshape(-1),
-    }
+    x_index = x_index.reshape(-1)
+    out = {"x": x, "x_levels": x_levels, "x_index": x_index}
+    for part, y in (("alive", T), ("died", t_x)):
+        # distinct (x, y) pairs through one integer code per row: (rank of x) * (levels of y) + rank of y
+        y_levels, y_index = np.unique(y, return_inverse=True)
+        codes, index = np.unique(x_index * y_levels.size + y_index.reshape(-1), return_inverse=True)
+        out[f"{part}_x"] = x_levels[codes // y_levels.size]
+        out[f"{part}_{'T' if part == 'alive' else 't_x'}"] = y_levels[codes % y_levels.size]
+        out[f"{part}_index"] = index.reshape(-1)
+    return out
 
 
 def _prepared_parts(params: Mapping[str, float], prep: Mapping[str, np.ndarray], gradient: bool):
@@ -391,6 +388,11 @@ def prepared_gradient(params: Mapping[str, float], prep: Mapping[str, np.ndarray
     return {name: out[name] for name in ("r", "alpha", "s", "beta")}
 
 
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """``a @ b`` without BLAS (a 1-D BLAS dot is many times slower when the cores are busy)."""
+    return float(np.einsum("i,i->", a, b))
+
+
 def prepared_totals(params: Mapping[str, float], prep: dict, w: np.ndarray) -> tuple[float, dict[str, float]]:
     """Weighted total log-likelihood and its gradient, from data made by :func:`prepare`.
 
@@ -406,12 +408,12 @@ def prepared_totals(params: Mapping[str, float], prep: dict, w: np.ndarray) -> t
         prep["_x_weights"] = cached
     w_x = cached[1]
     alive, died, log_a, both = _prepared_parts(params, prep, True)
-    total = float(np.einsum("i,i->", w, both)) + float(w_x @ log_rising(r, prep["x_levels"]))
+    total = _dot(w, both) + _dot(w_x, log_rising(r, prep["x_levels"]))
     w_alive = w * np.exp(log_a - both)
     to_alive = np.bincount(prep["alive_index"], weights=w_alive, minlength=alive.shape[1])
     to_died = np.bincount(prep["died_index"], weights=w - w_alive, minlength=died.shape[1])
-    grad = {name: float(alive[k + 1] @ to_alive) + float(died[k + 1] @ to_died) for k, name in enumerate(PARAMETER_ORDER)}
-    grad["r"] += float(w_x @ digamma_difference(r, prep["x_levels"]))
+    grad = {name: _dot(alive[k + 1], to_alive) + _dot(died[k + 1], to_died) for k, name in enumerate(PARAMETER_ORDER)}
+    grad["r"] += _dot(w_x, digamma_difference(r, prep["x_levels"]))
     return total, grad
 
 
