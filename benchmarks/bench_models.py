@@ -1,19 +1,20 @@
-"""Time CVM's BG/NBD, Pareto/NBD and Gamma-Gamma fits and predictions against lifetimes and pymc-marketing.
+"""Time CVM's BG/NBD, Pareto/NBD, Gamma-Gamma fits and predictions against two peers.
 
     .venv/bin/python benchmarks/bench_models.py --customers 1000000
     .venv/bin/python benchmarks/bench_models.py --dataset cdnow_master
     .venv/bin/python benchmarks/bench_models.py --customers 10000000 --steps pnbd \\
         --skip-peer lifetimes --skip-peer pymc
 
-For one data set the script
+The peers are lifetimes and pymc-marketing. For one data set the script
 
 1. writes BTYD summaries (``customer_id, frequency, recency, T, monetary_value``; weeks) to a
    Parquet file in the work folder, which every side reads: either CDNOW master summarised
    to 1997-09-30 (the papers' 39-week calibration period; the one repeat buyer whose repeat
-   purchases are all worth 0 is left out, as Gamma-Gamma needs positive spend) or ``N`` synthetic customers
-   drawn with a fixed seed from BG/NBD (CDNOW's parameters, ``cvm.models.bgnbd.simulate``)
-   with ``T`` a whole number of days (uniform over two years) / 7, recency rounded up to a
-   whole day, and spend from Gamma-Gamma (``cvm.models.gamma_gamma.simulate``);
+   purchases are all worth 0 is left out, as Gamma-Gamma needs positive spend) or ``N``
+   synthetic customers drawn with a fixed seed from BG/NBD (CDNOW's parameters,
+   ``cvm.models.bgnbd.simulate``) with ``T`` a whole number of days (uniform over two years)
+   / 7, recency rounded up to a whole day, and spend from Gamma-Gamma
+   (``cvm.models.gamma_gamma.simulate``);
 2. runs each step in a fresh process, CVM ``--repeat`` times (the best and the median are
    kept), each peer once, in the peer's own virtual environment made here on first use
    (lifetimes 0.11.3 as in ``bench_summary.py``; pymc-marketing pinned below, which needs
@@ -34,7 +35,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import os
 import platform
 import statistics
@@ -42,7 +42,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench_summary import PEER_REQUIREMENTS, ensure_peer, machine, run_measured
+from bench_summary import ensure_peer, machine, run_measured
 
 HERE = Path(__file__).resolve().parent
 STEPS = ("bgnbd", "pnbd", "gamma_gamma", "predict")
@@ -62,7 +62,7 @@ HORIZON_WEEKS = 13
 CLV_MONTHS, MONTHLY_DISCOUNT = 12, 0.01
 
 
-# -- the CVM child: one step, one fresh process ---------------------------------------------------
+# -- the CVM child: one step, one fresh process ------------------------------------------------
 
 def _cvm_fit(step: str, data: dict):
     from cvm.models.bgnbd import BetaGeoModel
@@ -85,7 +85,8 @@ def cvm_child(step: str, path: str) -> None:
     from cvm.models.clv import customer_lifetime_value
 
     table = pq.read_table(path)
-    data = {c: table[c].to_numpy().astype(float) for c in ("frequency", "recency", "T", "monetary_value")}
+    columns = ("frequency", "recency", "T", "monetary_value")
+    data = {c: table[c].to_numpy().astype(float) for c in columns}
     params, checks = {}, {}
     if step == "predict":
         bg = _cvm_fit("bgnbd", data)
@@ -107,11 +108,12 @@ def cvm_child(step: str, path: str) -> None:
         model = _cvm_fit(step, data)
         seconds = time.perf_counter() - t0
         params = {k: float(model.params_[k]) for k in PARAMS[step]}
-        checks = {"converged": bool(model.converged_), "log_likelihood": float(model.log_likelihood_)}
+        checks = {"converged": bool(model.converged_),
+                  "log_likelihood": float(model.log_likelihood_)}
     print(json.dumps({"step": step, "seconds": seconds, "params": params, "checks": checks}))
 
 
-# -- data -------------------------------------------------------------------------------------------
+# -- data --------------------------------------------------------------------------------------
 
 def ensure_summary(workdir: Path, dataset: str, n: int, seed: int) -> Path:
     """Write (once) the BTYD summaries every side reads; returns the Parquet file."""
@@ -146,7 +148,8 @@ def ensure_summary(workdir: Path, dataset: str, n: int, seed: int) -> Path:
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     t_days = rng.integers(1, DAYS + 1, n).astype(float)
-    sim = bgnbd.simulate(**bgnbd.BetaGeoModel.example_params, T=t_days / 7, seed=rng.integers(2**32))
+    sim = bgnbd.simulate(**bgnbd.BetaGeoModel.example_params, T=t_days / 7,
+                         seed=rng.integers(2**32))
     x = sim["frequency"]
     recency_days = np.where(x > 0, np.minimum(np.ceil(sim["recency"] * 7 - 1e-9), t_days), 0.0)
     recency_days = np.where(x > 0, np.maximum(recency_days, 1.0), 0.0)
@@ -160,7 +163,7 @@ def ensure_summary(workdir: Path, dataset: str, n: int, seed: int) -> Path:
     return path
 
 
-# -- peers --------------------------------------------------------------------------------------------
+# -- peers -------------------------------------------------------------------------------------
 
 def ensure_pymc(workdir: Path, base_python: str) -> Path:
     venv = workdir / "pymc-venv"
@@ -183,7 +186,8 @@ def versions(python: str, modules: list[str]) -> str:
     code = ("import importlib.metadata as m, platform; "
             f"print(', '.join(f'{{k}} {{m.version(k)}}' for k in {modules!r}) + "
             "', Python ' + platform.python_version())")
-    return subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    done = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
 
 
 def source_state() -> str:
@@ -192,14 +196,16 @@ def source_state() -> str:
     try:
         commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
                                 capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", "src/cvm/models"],
-                               capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain", "--", "src/cvm/models"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "not a git checkout"
     return f"commit {commit}" + (" (src/cvm/models modified)" if dirty else "")
 
 
-# -- the table ------------------------------------------------------------------------------------
+# -- the table ---------------------------------------------------------------------------------
 
 def agree3(a: float, b: float) -> bool:
     """Whether two numbers agree to 3 significant digits (equal when both are rounded so)."""
@@ -223,14 +229,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000,
-                        help="synthetic customers (default 1,000,000); ignored with --dataset cdnow_master")
+                        help="synthetic customers (default 1,000,000); "
+                             "ignored with --dataset cdnow_master")
     parser.add_argument("--dataset", choices=["synthetic", "cdnow_master"], default="synthetic")
     parser.add_argument("--steps", default=",".join(STEPS),
                         help=f"comma-separated, from {', '.join(STEPS)} (default: all)")
     parser.add_argument("--skip-peer", action="append", choices=PEERS, default=[],
                         help="leave a peer out (may be given twice)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=3, help="CVM runs per step (best and median kept)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="CVM runs per step (best and median kept)")
     parser.add_argument("--workdir", type=Path, default=HERE / ".work")
     parser.add_argument("--pymc-python", default="python3.12",
                         help="a Python >= 3.12 to make pymc-marketing's environment with")
@@ -244,18 +252,22 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
     print(f"machine: {machine()}")
-    print(f"CVM: {versions(sys.executable, ['cvm', 'numpy', 'scipy', 'pyarrow'])}; {source_state()}")
+    cvm_versions = versions(sys.executable, ["cvm", "numpy", "scipy", "pyarrow"])
+    print(f"CVM: {cvm_versions}; {source_state()}")
     peers = {}
     if "lifetimes" not in args.skip_peer:
         peers["lifetimes"] = str(ensure_peer(workdir))
-        print(f"lifetimes: {versions(peers['lifetimes'], ['lifetimes', 'numpy', 'scipy', 'pandas', 'autograd'])}")
+        modules = ["lifetimes", "numpy", "scipy", "pandas", "autograd"]
+        print(f"lifetimes: {versions(peers['lifetimes'], modules)}")
     if "pymc" not in args.skip_peer:
         peers["pymc"] = str(ensure_pymc(workdir, args.pymc_python))
-        print(f"pymc-marketing: {versions(peers['pymc'], ['pymc-marketing', 'pymc', 'pytensor', 'numpy', 'scipy', 'pandas'])}")
+        modules = ["pymc-marketing", "pymc", "pytensor", "numpy", "scipy", "pandas"]
+        print(f"pymc-marketing: {versions(peers['pymc'], modules)}")
     # made in a child: a child's ru_maxrss starts at its parent's resident size at fork, so
     # the parent must stay small for the children's peak memory to be their own
-    made = subprocess.run([sys.executable, str(Path(__file__).resolve()), "_make_data", str(workdir),
-                           args.dataset, str(args.customers), str(args.seed)],
+    script = str(Path(__file__).resolve())
+    made = subprocess.run([sys.executable, script, "_make_data", str(workdir), args.dataset,
+                           str(args.customers), str(args.seed)],
                           capture_output=True, text=True, check=True)
     *messages, last = made.stdout.strip().splitlines()
     for line in messages:
@@ -271,15 +283,16 @@ def main(argv: list[str] | None = None) -> int:
     for step in steps:
         runs = []
         for _ in range(args.repeat):
-            res = run_measured([sys.executable, str(Path(__file__).resolve()), "_cvm_child", step, str(data)],
-                               workdir)
+            res = run_measured([sys.executable, script, "_cvm_child", step, str(data)], workdir)
             runs.append(res)
             print(f"  {step:<12} CVM       {res['seconds']:9.3f} s {res['peak_mb']:7.0f} MB  "
-                  f"(load before {res['load']:.1f}) {params_text(res['params'])} {res['checks']}", flush=True)
+                  f"(load before {res['load']:.1f}) {params_text(res['params'])} {res['checks']}",
+                  flush=True)
         best = min(runs, key=lambda r: r["seconds"])
         row = {"step": step, "customers": n, "cvm_best_s": best["seconds"],
                "cvm_median_s": statistics.median(r["seconds"] for r in runs),
-               "cvm_runs_s": [r["seconds"] for r in runs], "cvm_mb": max(r["peak_mb"] for r in runs),
+               "cvm_runs_s": [r["seconds"] for r in runs],
+               "cvm_mb": max(r["peak_mb"] for r in runs),
                "cvm_loads": [r["load"] for r in runs], "cvm_params": best["params"],
                "cvm_checks": best["checks"]}
         for peer, python in peers.items():
@@ -293,14 +306,16 @@ def main(argv: list[str] | None = None) -> int:
             row[peer] = {"s": res["seconds"], "mb": res["peak_mb"], "load": res["load"],
                          "params": res["params"], "checks": res["checks"]}
             print(f"  {step:<12} {peer:<9} {res['seconds']:9.3f} s {res['peak_mb']:7.0f} MB  "
-                  f"(load before {res['load']:.1f}) {params_text(res['params'])} {res['checks']}", flush=True)
+                  f"(load before {res['load']:.1f}) {params_text(res['params'])} {res['checks']}",
+                  flush=True)
         rows.append(row)
 
     print()
     names = {"lifetimes": "lifetimes", "pymc": "pymc-marketing"}
-    head = ["step", "CVM best s", "CVM median s"] + [f"{names[p]} s" for p in peers] + \
-        ["faster peer / CVM best (median)", "CVM peak MB"] + [f"{names[p]} peak MB" for p in peers] + \
-        ["CVM parameters"] + [f"{names[p]} parameters (3 s.f. agree?)" for p in peers]
+    head = (["step", "CVM best s", "CVM median s"] + [f"{names[p]} s" for p in peers]
+            + ["faster peer / CVM best (median)", "CVM peak MB"]
+            + [f"{names[p]} peak MB" for p in peers] + ["CVM parameters"]
+            + [f"{names[p]} parameters (3 s.f. agree?)" for p in peers])
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
@@ -312,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         cells += [f"{r[p]['s']:.2f}" if "s" in r.get(p, {}) else "failed" for p in peers]
         cells += [ratio, f"{r['cvm_mb']:,.0f}"]
         cells += [f"{r[p]['mb']:,.0f}" if "mb" in r.get(p, {}) else "–" for p in peers]
-        cells.append(params_text(r["cvm_params"]) if r["cvm_params"] else json.dumps(r["cvm_checks"]))
+        cells.append(params_text(r["cvm_params"]) if r["cvm_params"]
+                     else json.dumps(r["cvm_checks"]))
         for p in peers:
             if "params" not in r.get(p, {}):
                 cells.append("–")
@@ -322,10 +338,10 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 cells.append(json.dumps(r[p]["checks"]))
         print("| " + " | ".join(cells) + " |")
-    print("(s: wall-clock seconds of the fit or of the prediction alone, in a fresh process; reading "
-          "the Parquet file and imports not counted; peak MB: the child's ru_maxrss, whole process; "
-          "for predict, the parameters column shows sums over customers of 13-week purchases, P(alive) "
-          "and 12-month CLV)")
+    print("(s: wall-clock seconds of the fit or of the prediction alone, in a fresh process; "
+          "reading the Parquet file and imports not counted; peak MB: the child's ru_maxrss, "
+          "whole process; for predict, the parameters column shows sums over customers of "
+          "13-week purchases, P(alive) and 12-month CLV)")
     with open(workdir / "models_results.jsonl", "a") as f:
         f.write(json.dumps({"date": dt.datetime.now(dt.timezone.utc).isoformat(), "data": data.name,
                             "customers": n, "seed": args.seed, "python": platform.python_version(),

@@ -37,7 +37,7 @@ HORIZON_WEEKS = 13  # expected purchases
 CLV_MONTHS, MONTHLY_DISCOUNT = 12, 0.01
 
 
-# -- lifetimes 0.11.3 ------------------------------------------------------------------------------
+# -- lifetimes 0.11.3 --------------------------------------------------------------------------
 
 def lifetimes_fit(step: str, df):
     from lifetimes import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
@@ -45,7 +45,8 @@ def lifetimes_fit(step: str, df):
     if step == "gamma_gamma":
         repeat = df[df["frequency"] > 0]
         model = GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
-        return model, {"p": model.params_["p"], "q": model.params_["q"], "gamma": model.params_["v"]}
+        params = model.params_
+        return model, {"p": params["p"], "q": params["q"], "gamma": params["v"]}
     fitter = BetaGeoFitter() if step == "bgnbd" else ParetoNBDFitter()
     model = fitter.fit(df["frequency"], df["recency"], df["T"])
     return model, {k: model.params_[k] for k in PARAMS[step]}
@@ -65,7 +66,7 @@ def lifetimes_predict(df) -> tuple[float, dict]:
                      "clv_12m": float(np.sum(clv))}
 
 
-# -- pymc-marketing ----------------------------------------------------------------------------------
+# -- pymc-marketing ----------------------------------------------------------------------------
 
 def pymc_flat(names):
     from pymc_extras.prior import Prior
