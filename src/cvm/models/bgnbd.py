@@ -30,9 +30,9 @@ import numpy as np
 from scipy.special import betaln, expit, gammaln, logsumexp
 
 from cvm.errors import ConfigError
-from cvm.models.base import CustomerModel, check_frequency_recency_T, chunked
+from cvm.models.base import CustomerModel, check_frequency_recency_T
 from cvm.models.betageo import expected_while_alive, no_dropout_boundary, survival_while_alive
-from cvm.models.engine import Parameter
+from cvm.models.engine import Parameter, factorize
 from cvm.models.special import digamma_difference, log_rising
 
 __all__ = [
@@ -393,16 +393,32 @@ class BetaGeoModel(CustomerModel):
         shape = data["frequency"].shape
         return {k: np.broadcast_to(np.asarray(v, dtype=float), shape) for k, v in params.items()}, data
 
-    def _predict(self, function, customers: Any, *extra) -> np.ndarray:
-        params, data = self._customers(customers)
-        shape = data["frequency"].shape
-        extra = [np.broadcast_to(np.asarray(e, dtype=float), shape) for e in extra]
-        columns = [params["r"], params["alpha"], params["a"], params["b"], data["frequency"], data["recency"], data["T"]]
-        return chunked(function, *columns, *extra)
+    def _distinct(self, params, data, t=None) -> tuple[dict[str, Any], np.ndarray]:
+        """The distinct (x, T[, t][, parameters]) of the customers and each customer's index.
+
+        The costly part of every prediction (a hypergeometric function or a quadrature)
+        depends on the frequency and T but not on the recency, so it is evaluated once
+        per distinct pair: a million customers have some ten thousand.
+        """
+        columns = {"x": data["frequency"], "T": data["T"]}
+        if t is not None:
+            columns["t"] = t
+        if self.covariates:
+            columns |= {k: params[k] for k in ("r", "alpha", "a", "b")}
+        distinct, index = factorize(columns)
+        if not self.covariates:
+            distinct |= {k: self.params_[k] for k in ("r", "alpha", "a", "b")}
+        return distinct, index
 
     def expected_purchases(self, customers: Any, t) -> np.ndarray:
         """Expected purchases of each customer in the next ``t`` time units (scalar or per customer)."""
-        return self._predict(expected_purchases, customers, t)
+        params, data = self._customers(customers)
+        t = np.broadcast_to(np.asarray(t, dtype=float), data["frequency"].shape)
+        alive = probability_alive(params["r"], params["alpha"], params["a"], params["b"],
+                                  data["frequency"], data["recency"], data["T"])
+        d, index = self._distinct(params, data, t)
+        while_alive = expected_while_alive(d["r"] + d["x"], d["alpha"] + d["T"], d["a"], d["b"] + d["x"], d["t"])
+        return alive * while_alive[index]
 
     def expected_purchases_by_period(self, customers: Any, edges) -> np.ndarray:
         """Expected purchases in each future period: ``edges`` are period ends after T.
@@ -410,17 +426,45 @@ class BetaGeoModel(CustomerModel):
         Returns an array (customers × periods) whose column k is the expectation in
         ``(T + edges[k-1], T + edges[k]]`` (with ``edges[-1] = 0``).
         """
+        alive, increments, index = self._period_increments(customers, edges)
+        return alive[:, None] * increments[index]
+
+    def weighted_expected_purchases(self, customers: Any, edges, period_weights) -> np.ndarray:
+        """``sum_k period_weights[k] * expected purchases in period k`` per customer.
+
+        The same as ``expected_purchases_by_period(customers, edges) @ period_weights``
+        (discount factors, say) without building the customers × periods table.
+        """
+        period_weights = np.asarray(period_weights, dtype=float).reshape(-1)
+        alive, increments, index = self._period_increments(customers, edges)
+        if increments.shape[1] != period_weights.size:
+            raise ConfigError(f"{period_weights.size} period weights for {increments.shape[1]} periods")
+        return alive * np.einsum("ij,j->i", increments, period_weights)[index]
+
+    def _period_increments(self, customers: Any, edges) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """P(alive) per customer, and per distinct (x, T) the expected purchases per period if alive."""
         edges = np.asarray(edges, dtype=float).reshape(-1)
-
-        def block(*columns):
-            cumulative = np.stack([expected_purchases(*columns, e) for e in edges], axis=1)
-            return np.diff(cumulative, axis=1, prepend=0.0)
-
-        return self._predict(block, customers)
+        params, data = self._customers(customers)
+        alive = probability_alive(params["r"], params["alpha"], params["a"], params["b"],
+                                  data["frequency"], data["recency"], data["T"])
+        d, index = self._distinct(params, data)
+        cumulative = np.stack(
+            [expected_while_alive(d["r"] + d["x"], d["alpha"] + d["T"], d["a"], d["b"] + d["x"], e) for e in edges],
+            axis=-1,
+        ).reshape(-1, edges.size)
+        return alive, np.diff(cumulative, axis=1, prepend=0.0), index
 
     def probability_alive(self, customers: Any, t=0.0) -> np.ndarray:
         """P(alive) now, or ``t`` time units after the end of observation."""
-        return self._predict(probability_alive_at, customers, t)
+        params, data = self._customers(customers)
+        t = np.broadcast_to(np.asarray(t, dtype=float), data["frequency"].shape)
+        alive = probability_alive(params["r"], params["alpha"], params["a"], params["b"],
+                                  data["frequency"], data["recency"], data["T"])
+        if not np.any(t > 0):
+            return alive
+        d, index = self._distinct(params, data, t)
+        survive = survival_while_alive(d["r"] + d["x"], d["alpha"] + d["T"], d["a"], d["b"] + d["x"], d["t"])
+        return alive * survive[index]
 
     def _population(self) -> tuple[float, float, float, float]:
         self._check_fitted()

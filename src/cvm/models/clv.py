@@ -52,10 +52,12 @@ def discounted_expected_purchases(
     """Expected purchases of each customer over ``(T, T + horizon]``, discounted to T."""
     _check_rate(discount_rate)
     edges = discount_edges(horizon, steps)
-    increments = model.expected_purchases_by_period(customers, edges)
     midpoints = edges - np.diff(edges, prepend=0.0) / 2
     factors = np.exp(-math.log1p(discount_rate) * midpoints)
-    return increments @ factors
+    if hasattr(model, "weighted_expected_purchases"):  # without the customers × slices table
+        return model.weighted_expected_purchases(customers, edges, factors)
+    increments = model.expected_purchases_by_period(customers, edges)
+    return np.einsum("ij,j->i", increments, factors)
 
 
 def customer_lifetime_value(

@@ -189,27 +189,47 @@ def compress(
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     if n == 0:
         return {name: col for name, col in zip(names, columns, strict=True)}, w
-    # one 64-bit hash per row, one sort of the hashes; rows that share a hash are checked
-    # to be equal (a collision, astronomically unlikely, falls back to sorting every column)
+    distinct, inverse = factorize(dict(zip(names, columns, strict=True)))
+    summed = np.bincount(inverse, weights=w, minlength=len(next(iter(distinct.values()))))
+    return distinct, summed
+
+
+def factorize(data: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The distinct rows of ``data`` and, for each input row, the index of its distinct row.
+
+    One 64-bit hash per row and one sort of the hashes; rows that share a hash are checked
+    to be equal (a collision, astronomically unlikely, falls back to sorting every column).
+    The order of the distinct rows depends only on their values.
+
+    >>> rows, index = factorize({"x": np.array([2.0, 1.0, 2.0])})
+    >>> rows["x"][index].tolist()
+    [2.0, 1.0, 2.0]
+    """
+    names = list(data)
+    columns = [np.ascontiguousarray(np.asarray(data[name], dtype=float)) for name in names]
+    n = len(columns[0]) if columns else 0
+    if n == 0:
+        return {name: col for name, col in zip(names, columns, strict=True)}, np.zeros(0, dtype=np.intp)
     key = np.zeros(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for col in columns:
             bits = (col + 0.0).view(np.uint64)  # + 0.0 turns -0.0 into 0.0
             key = _mix64(key ^ _mix64(bits))
-    unique_keys, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
     if all(np.array_equal(col[first][inverse], col) for col in columns):
-        summed = np.bincount(inverse, weights=w, minlength=len(unique_keys))
-        return {name: col[first] for name, col in zip(names, columns, strict=True)}, summed
+        return {name: col[first] for name, col in zip(names, columns, strict=True)}, inverse
     order = np.lexsort(columns[::-1])
     sorted_cols = [col[order] for col in columns]
     change = np.zeros(n, dtype=bool)
     change[0] = True
     for col in sorted_cols:
         change[1:] |= col[1:] != col[:-1]
+    group = np.cumsum(change) - 1
+    inverse = np.empty(n, dtype=np.intp)
+    inverse[order] = group
     starts = np.flatnonzero(change)
-    summed = np.add.reduceat(w[order], starts)
-    return {name: col[starts] for name, col in zip(names, sorted_cols, strict=True)}, summed
+    return {name: col[starts] for name, col in zip(names, sorted_cols, strict=True)}, inverse
 
 
 def _mix64(values: np.ndarray) -> np.ndarray:
