@@ -73,6 +73,7 @@ TERMS: dict[str, Term] = {
     "model.holdout_mae": Term("holdout MAE", "验证期 MAE"),
     "model.holdout_rmse": Term("holdout RMSE", "验证期 RMSE"),
     "model.holdout_total_error": Term("total error", "总量误差"),
+    "model.holdout_revenue_rmse": Term("holdout revenue RMSE", "验证期收入 RMSE"),
     "column.frequency": Term("repeat purchases", "重复购买次数"),
     "column.recency": Term("recency", "最近购买时间"),
     "column.T": Term("customer age", "客户存续时长"),

@@ -87,3 +87,18 @@ def test_compare_rejects_unknown_models(cdnow):
 def test_holdout_errors_need_matching_lengths():
     with pytest.raises(InvalidDataError, match="expected has 2 values"):
         holdout_errors(expected=np.ones(2), actual=np.ones(3))
+
+
+def test_compare_scores_holdout_revenue_with_a_spend_model(cdnow):
+    """Expected holdout revenue = expected purchases x Gamma-Gamma expected spend, scored against revenue_holdout."""
+    from cvm.models.gamma_gamma import GammaGammaModel
+
+    spend = GammaGammaModel().fit(cdnow)
+    comparison = compare(cdnow, ["bgnbd"], spend=spend)
+    revenue = comparison.candidates[0].revenue
+    assert revenue is not None
+    assert revenue.actual_total == pytest.approx(cdnow["revenue_holdout"].sum())
+    model = comparison.candidates[0].model
+    expected = model.expected_purchases(cdnow, cdnow["duration_holdout"]) * spend.expected_spend(cdnow)
+    assert revenue.expected_total == pytest.approx(expected.sum(), rel=1e-12)
+    assert comparison.to_dict()["candidates"][0]["revenue"]["rmse"] == revenue.rmse

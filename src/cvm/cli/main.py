@@ -454,19 +454,26 @@ def render_comparison(comparison: Any) -> None:
     """Print every candidate's holdout errors and fit statistics."""
     lang = STATE.lang
     table = Table(title=label("model.comparison", lang))
-    for heading in ("model.name", "model.log_likelihood", "AIC", "BIC", "model.holdout_mae",
-                    "model.holdout_rmse", "model.holdout_total_error"):
+    with_revenue = any(c.revenue is not None for c in comparison.candidates)
+    headings = ["model.name", "model.log_likelihood", "AIC", "BIC", "model.holdout_mae",
+                "model.holdout_rmse", "model.holdout_total_error"]
+    if with_revenue:
+        headings.append("model.holdout_revenue_rmse")
+    for heading in headings:
         table.add_column(label(heading, lang) if heading.startswith("model.") else heading,
                          justify="left" if heading == "model.name" else "right")
     for c in comparison.candidates:
         if c.purchases is None:
-            table.add_row(c.title, "—", "—", "—", "—", "—", f"[red]{c.error}[/red]")
+            table.add_row(c.title, "—", "—", "—", "—", "—", f"[red]{escape(str(c.error))}[/red]",
+                          *(["—"] if with_revenue else []))
             continue
         mark = " ✔" if c.name == comparison.chosen else ""
+        revenue = [f"{c.revenue.rmse:,.2f}" if c.revenue is not None else "—"] if with_revenue else []
         table.add_row(
             c.title + mark, f"{c.log_likelihood:,.2f}", f"{c.aic:,.1f}", f"{c.bic:,.1f}",
             f"{c.purchases.mae:.4f}", f"{c.purchases.rmse:.4f}",
             f"{c.purchases.aggregate_error:+,.1f} ({c.purchases.aggregate_relative_error:+.1%})",
+            *revenue,
         )
     console.print(table)
 

@@ -186,12 +186,15 @@ class CandidateResult:
     bic: float
     converged: bool
     error: str | None = None
+    revenue: HoldoutErrors | None = None
+    """Errors of expected holdout revenue (purchases × expected spend), when a spend model is given."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "title": self.title,
             "purchases": None if self.purchases is None else self.purchases.to_dict(),
+            "revenue": None if self.revenue is None else self.revenue.to_dict(),
             "log_likelihood": self.log_likelihood,
             "aic": self.aic,
             "bic": self.bic,
@@ -221,12 +224,16 @@ def compare(
     candidates: Iterable[str] | None = None,
     *,
     settings: Mapping[str, Any] | None = None,
+    spend: Any | None = None,
 ) -> Comparison:
     """Fit each candidate on the calibration columns, predict the holdout, pick the lowest RMSE.
 
     ``customers`` is a calibration/holdout table; each customer's holdout length is its
     ``duration_holdout``. Ties go to the candidate listed first. A candidate that fails to
     fit is reported with its error and not chosen; if all fail, :class:`ConfigError`.
+    With ``spend`` (a spend model fitted on the calibration period, such as
+    :class:`~cvm.models.gamma_gamma.GammaGammaModel`), each candidate's expected holdout
+    revenue (expected purchases × expected spend) is also scored against ``revenue_holdout``.
     """
     names = [n for n in (candidates or TRANSACTION_MODELS) if n in MODELS or candidates is not None]
     unknown = [n for n in names if n not in MODELS]
@@ -235,6 +242,10 @@ def compare(
     if not names:
         raise ConfigError("no candidate models to compare")
     holdout = read_columns(customers, ["frequency_holdout", "duration_holdout"], model="model comparison")
+    spend_per_purchase = None
+    if spend is not None:
+        holdout |= read_columns(customers, ["revenue_holdout"], model="model comparison")
+        spend_per_purchase = spend.expected_spend(customers, undefined="observed")
     results: list[CandidateResult] = []
     for name in names:
         cls = MODELS[name]
@@ -244,9 +255,13 @@ def compare(
                 model = cls(**dict(settings or {})).fit(customers)
             expected = model.expected_purchases(customers, holdout["duration_holdout"])
             errors = holdout_errors(expected=expected, actual=holdout["frequency_holdout"])
+            revenue = None
+            if spend_per_purchase is not None:
+                revenue = holdout_errors(expected=expected * spend_per_purchase, actual=holdout["revenue_holdout"])
             results.append(
                 CandidateResult(
-                    name, cls.title, model, errors, model.log_likelihood_, model.aic_, model.bic_, model.converged_
+                    name, cls.title, model, errors, model.log_likelihood_, model.aic_, model.bic_, model.converged_,
+                    revenue=revenue,
                 )
             )
         except (ValueError, ArithmeticError) as exc:

@@ -75,8 +75,16 @@ def fit_summary(
     comparison = None
     if holdout:
         candidates = PURCHASE_MODELS if model == "auto" else (model,)
+        calibration_spend = None
+        if spend:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    calibration_spend = GammaGammaModel().fit(_positive_spend(calibration)[0])
+            except (InvalidDataError, ValueError):
+                calibration_spend = None  # reported below, when the spend model is fitted on all data
         progress(f"fitting {', '.join(MODELS[c].title for c in candidates)} on the calibration period")
-        comparison = compare(calibration, candidates)
+        comparison = compare(calibration, candidates, spend=calibration_spend)
         chosen = comparison.chosen
         notes.append(comparison.explanation)
     elif model == "auto":
