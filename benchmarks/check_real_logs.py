@@ -202,6 +202,19 @@ def _finite(name: str, values: Any, row: Row, *, probability: bool = False) -> b
     return True
 
 
+def _record_fit(row, model, start: float) -> None:
+    """Copy a fitted model's time, size, convergence, boundary, likelihood and parameters into ``row``."""
+    row.seconds = time.perf_counter() - start
+    row.customers = int(round(model.n_customers_))
+    row.converged = bool(model.converged_)
+    row.boundary = list(model.report_.boundary)
+    row.log_likelihood = float(model.log_likelihood_)
+    row.params = dict(model.params_)
+    if not model.converged_:
+        row.problems.append(f"not converged: {model.report_.message} (gradient {model.report_.gradient_norm:.3g})")
+    row.summary_ok = _check_summary(model, row)
+
+
 def _check_summary(model: CustomerModel, row: Row) -> bool:
     summary = model.summary()
     flagged = [r.name for r in summary.rows if r.at_boundary]
@@ -240,15 +253,7 @@ def fit_purchase(name: str, data: Any, dataset: str, edges: list[float], *,
         row.seconds = time.perf_counter() - start
         row.problems.append(f"fit raised {type(exc).__name__}: {exc}")
         return row, None
-    row.seconds = time.perf_counter() - start
-    row.customers = int(round(model.n_customers_))
-    row.converged = bool(model.converged_)
-    row.boundary = list(model.report_.boundary)
-    row.log_likelihood = float(model.log_likelihood_)
-    row.params = dict(model.params_)
-    if not model.converged_:
-        row.problems.append(f"not converged: {model.report_.message} (gradient {model.report_.gradient_norm:.3g})")
-    row.summary_ok = _check_summary(model, row)
+    _record_fit(row, model, start)
     try:
         checks = [
             _finite(f"expected_purchases(t={HORIZON:g})", model.expected_purchases(data, HORIZON), row),
@@ -299,15 +304,7 @@ def fit_spend(data: Any, dataset: str) -> Row:
         row.seconds = time.perf_counter() - start
         row.problems.append(f"fit raised {type(exc).__name__}: {exc}")
         return row
-    row.seconds = time.perf_counter() - start
-    row.customers = int(round(model.n_customers_))
-    row.converged = bool(model.converged_)
-    row.boundary = list(model.report_.boundary)
-    row.log_likelihood = float(model.log_likelihood_)
-    row.params = dict(model.params_)
-    if not model.converged_:
-        row.problems.append(f"not converged: {model.report_.message}")
-    row.summary_ok = _check_summary(model, row)
+    _record_fit(row, model, start)
     try:
         spend = model.expected_spend(data)
         row.finite = _finite("expected_spend", spend, row)
