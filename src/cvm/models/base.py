@@ -200,6 +200,18 @@ class CustomerModel:
                 out[target] = params[target] * np.exp(sign * score)
         return out
 
+    def _fit_functions(self) -> tuple[Callable, Callable | None, Callable | None, Callable | None]:
+        """What the engine fits with: log-likelihood, gradient, and the fast path when there is one.
+
+        The fast path (``prepare`` / ``prepared_*``) serves models without covariates; with
+        covariates every customer has their own parameters and the per-row functions are used.
+        """
+        cls = type(self)
+        if not self.covariates and cls_has_fast_path(cls):
+            return cls.prepared_log_likelihood, cls.prepared_gradient, cls.prepare, cls.prepared_totals
+        loglik, grad = self._likelihood_functions()
+        return loglik, grad, None, None
+
     def _likelihood_functions(self) -> tuple[Callable, Callable | None]:
         """Log-likelihood and gradient in terms of the model's parameters and coefficients."""
         cls = type(self)
@@ -242,11 +254,7 @@ class CustomerModel:
         n = len(next(iter(data.values())))
         if n == 0:
             raise InvalidDataError(f"{self.title or self.name}: there are no customers to fit")
-        loglik, grad = self._likelihood_functions()
-        prepare = totals = None
-        if not self.covariates and cls_has_fast_path(type(self)):
-            loglik, grad, prepare = type(self).prepared_log_likelihood, type(self).prepared_gradient, type(self).prepare
-            totals = type(self).prepared_totals
+        loglik, grad, prepare, totals = self._fit_functions()
         est = estimate(
             loglik,
             self.model_parameters(),
