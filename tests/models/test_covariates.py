@@ -103,3 +103,31 @@ def test_new_customer_expectation_needs_the_covariates():
     model = BetaGeoModel.from_params({**BetaGeoModel.example_params, "purchase.z": 0.1}, purchase_covariates=["z"])
     with pytest.raises(ConfigError, match="depends on their covariates"):
         model.expected_purchases_new_customer(10.0)
+
+
+def test_a_coefficient_running_off_to_infinity_is_flagged():
+    """One group has no heterogeneity in dropout (a, b -> infinity for z = 1 only), so the
+    dropout coefficient diverges, as on the apparel log: it is reported as a boundary."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    T = rng.uniform(30.0, 52.0, n)
+    varied = simulate(0.5, 5.0, 0.8, 2.5, T[: n // 2], seed=6)
+    uniform = simulate(0.5, 5.0, 8e7, 2.5e8, T[n // 2 :], seed=7)  # every z = 1 customer drops with p = 0.24
+    data = {k: np.concatenate([varied[k], uniform[k]]) for k in varied}
+    data["z"] = np.concatenate([np.zeros(n // 2), np.ones(n - n // 2)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = BetaGeoModel(dropout_covariates=["z"]).fit(data)
+    assert model.converged_
+    assert model.params_["dropout.z"] > 15  # a_i, b_i of the z = 1 group run off together
+    assert "dropout.z" in model.report_.boundary
+    assert any(row.name == "dropout.z" and row.at_boundary for row in model.summary().rows)
+    assert np.all(np.isfinite(model.expected_purchases(data, 26.0)))
+
+
+def test_an_ordinary_coefficient_is_not_flagged():
+    data = two_groups(BetaGeoModel, effect=0.7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = BetaGeoModel(purchase_covariates=["z"]).fit(data)
+    assert model.report_.boundary == []

@@ -27,6 +27,7 @@ import numpy as np
 
 from cvm.errors import ConfigError, InvalidDataError, MissingColumnError
 from cvm.models.engine import (
+    BOUNDARY_LOG,
     Estimate,
     FitReport,
     Parameter,
@@ -269,9 +270,25 @@ class CustomerModel:
             tol=self.tol,
             max_restarts=self.max_restarts,
         )
-        flag_boundary(est.report, self.boundary_parameters(est.params))
+        flag_boundary(est.report, self.boundary_parameters(est.params) + self._coefficients_at_boundary(est.params, data))
         self._set_estimate(est, n_customers=float(n if w is None else w.sum()))
         return self
+
+    def _coefficients_at_boundary(self, params: Mapping[str, float], data: Mapping[str, np.ndarray]) -> list[str]:
+        """Covariate coefficients that scale some customer's parameter by more than ``exp(BOUNDARY_LOG)``.
+
+        Such a coefficient has run off towards infinity (for example when one group of
+        customers has no heterogeneity left in a process): the likelihood is flat along it and
+        its value is not identified, like a positive parameter on a boundary.
+        """
+        flagged = []
+        for process, names in self.covariates.items():
+            for name in names:
+                key = f"{process}.{name}"
+                span = float(np.max(np.abs(data[name]))) if data[name].size else 0.0
+                if abs(params[key]) * span >= BOUNDARY_LOG:
+                    flagged.append(key)
+        return flagged
 
     def boundary_parameters(self, params: Mapping[str, float]) -> list[str]:
         """Parameters the model itself recognises as on a boundary at the estimate ``params``.
