@@ -61,6 +61,7 @@ TERMS: dict[str, Term] = {
     "summary.cohort": Term("cohort table", "客户群组表"),
     # models
     "model.name": Term("model", "模型"),
+    "model.measure": Term("measure", "指标"),
     "model.parameter": Term("parameter", "参数"),
     "model.estimate": Term("estimate", "估计值"),
     "model.standard_error": Term("std. error", "标准误"),

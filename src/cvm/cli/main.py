@@ -451,31 +451,31 @@ def render_model(model: Any) -> None:
 
 
 def render_comparison(comparison: Any) -> None:
-    """Print every candidate's holdout errors and fit statistics."""
+    """Print every candidate's holdout errors and fit statistics, one column per model."""
     lang = STATE.lang
     table = Table(title=label("model.comparison", lang))
-    with_revenue = any(c.revenue is not None for c in comparison.candidates)
-    headings = ["model.name", "model.log_likelihood", "AIC", "BIC", "model.holdout_mae",
-                "model.holdout_rmse", "model.holdout_total_error"]
-    if with_revenue:
-        headings.append("model.holdout_revenue_rmse")
-    for heading in headings:
-        table.add_column(label(heading, lang) if heading.startswith("model.") else heading,
-                         justify="left" if heading == "model.name" else "right")
+    table.add_column(label("model.measure", lang))
+    for c in comparison.candidates:
+        title = c.title + (" ✔" if c.name == comparison.chosen else "")
+        table.add_column(title, justify="right")
+    rows: list[tuple[str, Any]] = [
+        (label("model.log_likelihood", lang), lambda c: f"{c.log_likelihood:,.2f}"),
+        ("AIC", lambda c: f"{c.aic:,.1f}"),
+        ("BIC", lambda c: f"{c.bic:,.1f}"),
+        (label("model.holdout_mae", lang), lambda c: f"{c.purchases.mae:.4f}"),
+        (label("model.holdout_rmse", lang), lambda c: f"{c.purchases.rmse:.4f}"),
+        (label("model.holdout_total_error", lang),
+         lambda c: f"{c.purchases.aggregate_error:+,.1f} ({c.purchases.aggregate_relative_error:+.1%})"),
+    ]
+    if any(c.revenue is not None for c in comparison.candidates):
+        rows.append((label("model.holdout_revenue_rmse", lang),
+                     lambda c: f"{c.revenue.rmse:,.2f}" if c.revenue is not None else "—"))
+    for heading, cell in rows:
+        table.add_row(heading, *(cell(c) if c.purchases is not None else "—" for c in comparison.candidates))
+    console.print(table)
     for c in comparison.candidates:
         if c.purchases is None:
-            table.add_row(c.title, "—", "—", "—", "—", "—", f"[red]{escape(str(c.error))}[/red]",
-                          *(["—"] if with_revenue else []))
-            continue
-        mark = " ✔" if c.name == comparison.chosen else ""
-        revenue = [f"{c.revenue.rmse:,.2f}" if c.revenue is not None else "—"] if with_revenue else []
-        table.add_row(
-            c.title + mark, f"{c.log_likelihood:,.2f}", f"{c.aic:,.1f}", f"{c.bic:,.1f}",
-            f"{c.purchases.mae:.4f}", f"{c.purchases.rmse:.4f}",
-            f"{c.purchases.aggregate_error:+,.1f} ({c.purchases.aggregate_relative_error:+.1%})",
-            *revenue,
-        )
-    console.print(table)
+            console.print(f"[red]{escape(c.title)} could not be fitted:[/red] {escape(str(c.error))}", soft_wrap=True)
 
 
 @app.command()
