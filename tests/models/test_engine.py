@@ -153,3 +153,17 @@ def test_prepared_fast_path_equals_the_closed_form():
         fast_grad = bgnbd.prepared_gradient(params, prep)
         for name, values in plain_grad.items():
             np.testing.assert_allclose(fast_grad[name], values, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_distinct", [7, 50_000])
+def test_factorize_gives_back_every_row(n_distinct):
+    """Both routes (few distinct rows: sorted keys looked up; many: one argsort) invert exactly."""
+    from cvm.models.engine import factorize
+
+    rng = np.random.default_rng(n_distinct)
+    codes = rng.integers(0, n_distinct, 100_000)
+    data = {"x": (codes % 97).astype(float), "T": codes / 7.0}
+    rows, index = factorize(data)
+    assert len(rows["x"]) == np.unique(codes).size
+    for name, column in data.items():
+        assert np.array_equal(rows[name][index], column)

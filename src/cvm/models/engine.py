@@ -215,8 +215,17 @@ def factorize(data: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np
         for col in columns:
             bits = (col + 0.0).view(np.uint64)  # + 0.0 turns -0.0 into 0.0
             key = _mix64(key ^ _mix64(bits))
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    sample = key[:: max(n // 10_000, 1)]
+    if np.unique(sample).size <= sample.size // 10:
+        # few distinct rows (say customers by frequency and T): sorting the keys and looking
+        # each row up is faster than an argsort of all rows
+        unique_keys = np.unique(key)
+        inverse = np.searchsorted(unique_keys, key)
+        first = np.empty(unique_keys.size, dtype=np.intp)
+        first[inverse] = np.arange(n)  # a row of each group (the last one)
+    else:
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
     if all(np.array_equal(col[first][inverse], col) for col in columns):
         return {name: col[first] for name, col in zip(names, columns, strict=True)}, inverse
     order = np.lexsort(columns[::-1])
