@@ -336,13 +336,7 @@ def fit_donations(data_dir: Path) -> Row:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = model_cls().fit(table, weights=table["weights"].to_numpy(dtype=float))
-    row.seconds = time.perf_counter() - start
-    row.customers = int(round(model.n_customers_))
-    row.converged = bool(model.converged_)
-    row.boundary = list(model.report_.boundary)
-    row.log_likelihood = float(model.log_likelihood_)
-    row.params = dict(model.params_)
-    row.summary_ok = _check_summary(model, row)
+    _record_fit(row, model, start)
     w = table["weights"].to_numpy(dtype=float)
     expected = model.expected_purchases(table, 5)
     checks = [
