@@ -25,7 +25,8 @@ The peers are lifetimes and pymc-marketing. For one data set the script
 
 Steps: ``bgnbd`` and ``pnbd`` (fit on all customers), ``gamma_gamma`` (fit on those with
 ``frequency > 0``), ``predict`` (BG/NBD and Gamma-Gamma fitted first, not timed; then
-13-week expected purchases, P(alive) and 12-month CLV with Gamma-Gamma spend at 1 % a month).
+13-week expected purchases, P(alive) and 12-month CLV with Gamma-Gamma spend at 1 % a month;
+CVM reads and checks the customer table once with ``prepare_customers``, inside the timing).
 pymc-marketing fits with ``fit(method="map")`` and flat (``HalfFlat``) priors, so its MAP is
 the maximum-likelihood point the others find.
 """
@@ -93,11 +94,12 @@ def cvm_child(step: str, path: str) -> None:
         gg = _cvm_fit("gamma_gamma", data)
         weeks_a_month = TimeUnit.MONTH.days / TimeUnit.WEEK.days
         t0 = time.perf_counter()
-        purchases = bg.expected_purchases(data, HORIZON_WEEKS)
-        alive = bg.probability_alive(data)
-        spend = gg.expected_spend(data)
+        customers = bg.prepare_customers(data)  # read and checked once for the three predictions
+        purchases = bg.expected_purchases(customers, HORIZON_WEEKS)
+        alive = bg.probability_alive(customers)
+        spend = gg.expected_spend(customers)
         clv = customer_lifetime_value(
-            bg, data, spend=spend, horizon=CLV_MONTHS * weeks_a_month,
+            bg, customers, spend=spend, horizon=CLV_MONTHS * weeks_a_month,
             discount_rate=(1 + MONTHLY_DISCOUNT) ** (1 / weeks_a_month) - 1, steps=CLV_MONTHS,
         )
         seconds = time.perf_counter() - t0

@@ -128,3 +128,63 @@ def test_predicting_before_fitting_is_a_clear_error():
     for cls in MODELS.values():
         with pytest.raises(ConfigError, match="not fitted"):
             cls().summary()
+
+
+PREDICTIONS = {  # method: the arguments after the customers, for every model that has it
+    "expected_purchases": (4,),
+    "expected_purchases_by_period": ([1.0, 2.0, 4.0],),  # period ends; BG/BB takes a count
+    "probability_alive": (),
+    "discounted_expected_residual_transactions": (0.01,),
+    "expected_remaining_lifetime": (),
+    "expected_spend": (),
+}
+
+
+def test_prepared_customers_give_the_same_predictions(case):
+    """Predicting from prepare_customers() equals predicting from the table, bit for bit."""
+    cls, data, model = case
+    batch = model.prepare_customers(data)
+    assert len(batch) == N_CUSTOMERS
+    tried = 0
+    for method, args in PREDICTIONS.items():
+        if not hasattr(model, method):
+            continue
+        if method == "expected_purchases_by_period" and "T" not in cls.data_columns:
+            args = (3,)  # discrete opportunities: the number of periods ahead
+        direct = getattr(model, method)(data, *args)
+        again = getattr(model, method)(batch, *args)
+        assert np.array_equal(direct, again), method
+        tried += 1
+    assert tried >= 1
+    # a second prepared call reuses what the first one kept
+    assert np.array_equal(getattr(model, "probability_alive", model.prepare_customers)(batch),
+                          getattr(model, "probability_alive", model.prepare_customers)(batch))
+
+
+def test_prepared_customers_refuse_a_refitted_model(case):
+    cls, data, model = case
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        refitted = cls().fit(data)
+        batch = refitted.prepare_customers(data)
+        half = {k: v[: N_CUSTOMERS // 2] for k, v in data.items()}
+        refitted.fit(half)
+    method = next(m for m in PREDICTIONS if hasattr(refitted, m))
+    with pytest.raises(ConfigError, match="prepare_customers again"):
+        getattr(refitted, method)(batch, *PREDICTIONS[method])
+
+
+def test_prepared_customers_of_one_model_serve_another():
+    """A batch prepared for BG/NBD goes to Gamma-Gamma, which reads its own columns from the source."""
+    from cvm.models.bgnbd import BetaGeoModel
+    from cvm.models.gamma_gamma import GammaGammaModel
+
+    table = {"frequency": np.array([0.0, 2.0, 5.0]), "recency": np.array([0.0, 20.0, 30.0]),
+             "T": np.array([39.0, 39.0, 39.0]), "monetary_value": np.array([0.0, 35.0, 20.0])}
+    bg = BetaGeoModel.from_params(BetaGeoModel.example_params)
+    gg = GammaGammaModel.from_params(GammaGammaModel.example_params)
+    batch = bg.prepare_customers(table)
+    assert np.array_equal(gg.expected_spend(batch), gg.expected_spend(table))
+    varying = np.array([1.0, 13.0, 52.0])  # a horizon per customer is grouped with (x, T)
+    assert np.array_equal(bg.expected_purchases(batch, varying), bg.expected_purchases(table, varying))
+    assert np.array_equal(bg.probability_alive(batch, varying), bg.probability_alive(table, varying))

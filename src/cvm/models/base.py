@@ -444,9 +444,52 @@ class CustomerModel:
         """Inverse of :meth:`to_json`."""
         return cls.from_dict(json.loads(text))
 
+    # -- predictions shared by several calls ------------------------------------------------
+    def prepare_customers(self, customers: Any) -> PreparedCustomers:
+        """Read and check a customer table once, for several predictions of this model.
+
+        Every prediction method accepts the result in place of the table and then skips
+        reading and checking it again; what predictions share (P(alive), the customers'
+        distinct frequency and T) is computed once and kept with it. A model fitted on the
+        same columns (Gamma-Gamma beside BG/NBD, say) takes it too and reads the table it came
+        from.
+
+        >>> from cvm.models.bgnbd import BetaGeoModel
+        >>> model = BetaGeoModel.from_params(BetaGeoModel.example_params)
+        >>> batch = model.prepare_customers({"frequency": [0, 2], "recency": [0.0, 30.43], "T": [38.86, 38.86]})
+        >>> len(batch), model.expected_purchases(batch, 39).round(3).tolist()
+        (2, [0.197, 1.226])
+        """
+        self._check_fitted()
+        if isinstance(customers, PreparedCustomers):
+            if customers.model is self:
+                return customers
+            customers = customers.source
+        data = self.read_columns(customers)
+        self.check_data({k: data[k] for k in self.data_columns})
+        return PreparedCustomers(source=customers, model=self, data=data)
+
+    def _prepared(self, customers: Any) -> PreparedCustomers:
+        """``customers`` prepared for this model (fitted with these parameters), checked once."""
+        if isinstance(customers, PreparedCustomers) and customers.model is self:
+            if customers.params != self.params_:
+                raise ConfigError(
+                    f"{self.title or self.name}: the prepared customers were made before the model was refitted",
+                    hint="call prepare_customers again after fit",
+                )
+            return customers
+        return self.prepare_customers(customers)
+
     # -- helpers for subclasses ------------------------------------------------------------
     def read_columns(self, customers: Any, columns: Sequence[str] | None = None) -> dict[str, np.ndarray]:
         """The named columns of ``customers`` as float arrays; a missing column is an error."""
+        if isinstance(customers, PreparedCustomers):
+            if customers.model is self:
+                self._prepared(customers)  # refuses a batch made before a refit
+            wanted = list(columns or self.input_columns())
+            if all(c in customers.data for c in wanted):
+                return {c: customers.data[c] for c in wanted}
+            customers = customers.source
         return read_columns(customers, columns or self.input_columns(), model=self.title or self.name)
 
     def __repr__(self) -> str:
@@ -454,6 +497,34 @@ class CustomerModel:
             return f"{type(self).__name__}(unfitted)"
         inner = ", ".join(f"{k}={v:.6g}" for k, v in self.params_.items())
         return f"{type(self).__name__}({inner})"
+
+
+class PreparedCustomers:
+    """A customer table read and checked for one fitted model (see :meth:`CustomerModel.prepare_customers`).
+
+    ``data`` holds the columns the model reads as float arrays; ``cache`` what the model's
+    predictions share, filled on first use. The model's parameters at preparation time are
+    kept, so a refitted model refuses stale prepared customers instead of mixing the two.
+    """
+
+    def __init__(self, *, source: Any, model: CustomerModel, data: dict[str, np.ndarray]) -> None:
+        self.source = source
+        self.model = model
+        self.params = dict(model.params_)
+        self.data = data
+        self.cache: dict[str, Any] = {}
+
+    def __len__(self) -> int:
+        return len(next(iter(self.data.values()))) if self.data else 0
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` the first time ``key`` is asked for, the kept value after."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
+
+    def __repr__(self) -> str:
+        return f"PreparedCustomers({len(self)} customers for {self.model!r})"
 
 
 def cls_has_fast_path(cls: type[CustomerModel]) -> bool:

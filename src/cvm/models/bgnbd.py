@@ -30,7 +30,7 @@ import numpy as np
 from scipy.special import betaln, expit, gammaln, logsumexp
 
 from cvm.errors import ConfigError
-from cvm.models.base import CustomerModel, check_frequency_recency_T
+from cvm.models.base import CustomerModel, PreparedCustomers, check_frequency_recency_T
 from cvm.models.betageo import expected_while_alive, no_dropout_boundary, survival_while_alive
 from cvm.models.engine import Parameter, factorize
 from cvm.models.special import digamma_difference, log_rising
@@ -384,41 +384,63 @@ class BetaGeoModel(CustomerModel):
         return {"r": 1.0, "alpha": float(np.max(data["T"])) / 10 or 1.0, "a": 1.0, "b": 1.0}
 
     # -- predictions -----------------------------------------------------------------------
-    def _customers(self, customers: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        """Per-customer parameters and the history columns, validated."""
-        self._check_fitted()
-        data = self.read_columns(customers)
-        check_frequency_recency_T({k: data[k] for k in self.data_columns}, self.title)
+    def _customers(self, customers: Any) -> PreparedCustomers:
+        """The customers, checked once, with their parameters (``batch.cache["params"]``)."""
+        batch = self._prepared(customers)
+        batch.cached("params", lambda: self._customer_params(batch.data))
+        return batch
+
+    def _customer_params(self, data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         params = self.customer_params(self.params_, data)
         shape = data["frequency"].shape
-        return {k: np.broadcast_to(np.asarray(v, dtype=float), shape) for k, v in params.items()}, data
+        return {k: np.broadcast_to(np.asarray(v, dtype=float), shape) for k, v in params.items()}
 
-    def _distinct(self, params, data, t=None) -> tuple[dict[str, Any], np.ndarray]:
+    def _alive(self, batch: PreparedCustomers) -> np.ndarray:
+        """P(alive) now of every customer, computed once per prepared batch."""
+        def compute():
+            params, data = batch.cache["params"], batch.data
+            return probability_alive(params["r"], params["alpha"], params["a"], params["b"],
+                                     data["frequency"], data["recency"], data["T"])
+        return batch.cached("alive", compute)
+
+    def _distinct(self, batch: PreparedCustomers, t=None) -> tuple[dict[str, Any], np.ndarray]:
         """The distinct (x, T[, t][, parameters]) of the customers and each customer's index.
 
         The costly part of every prediction (a hypergeometric function or a quadrature)
         depends on the frequency and T but not on the recency, so it is evaluated once
-        per distinct pair: a million customers have some ten thousand.
+        per distinct pair: a million customers have some ten thousand. A horizon ``t`` that
+        is the same for everybody is left out of the grouping (and the grouping is kept
+        with the prepared customers).
         """
-        columns = {"x": data["frequency"], "T": data["T"]}
+        params, data = batch.cache["params"], batch.data
+        t = None if t is None else np.asarray(t, dtype=float)
+        common_t = t is None or t.ndim == 0 or t.size == 0 or bool(np.all(t == t.flat[0]))
+
+        def group(with_t: bool):
+            columns = {"x": data["frequency"], "T": data["T"]}
+            if with_t:
+                columns["t"] = np.broadcast_to(t, data["frequency"].shape)
+            if self.covariates:
+                columns |= {k: params[k] for k in ("r", "alpha", "a", "b")}
+            distinct, index = factorize(columns)
+            if not self.covariates:
+                distinct |= {k: self.params_[k] for k in ("r", "alpha", "a", "b")}
+            return distinct, index
+
+        if not common_t:
+            return group(True)
+        distinct, index = batch.cached("distinct_x_T", lambda: group(False))
         if t is not None:
-            columns["t"] = t
-        if self.covariates:
-            columns |= {k: params[k] for k in ("r", "alpha", "a", "b")}
-        distinct, index = factorize(columns)
-        if not self.covariates:
-            distinct |= {k: self.params_[k] for k in ("r", "alpha", "a", "b")}
+            distinct = distinct | {"t": float(t.flat[0]) if t.size else 0.0}
         return distinct, index
 
     def expected_purchases(self, customers: Any, t) -> np.ndarray:
         """Expected purchases of each customer in the next ``t`` time units (scalar or per customer)."""
-        params, data = self._customers(customers)
-        t = np.broadcast_to(np.asarray(t, dtype=float), data["frequency"].shape)
-        alive = probability_alive(params["r"], params["alpha"], params["a"], params["b"],
-                                  data["frequency"], data["recency"], data["T"])
-        d, index = self._distinct(params, data, t)
+        batch = self._customers(customers)
+        t = np.broadcast_to(np.asarray(t, dtype=float), (len(batch),))
+        d, index = self._distinct(batch, t)
         while_alive = expected_while_alive(d["r"] + d["x"], d["alpha"] + d["T"], d["a"], d["b"] + d["x"], d["t"])
-        return alive * while_alive[index]
+        return self._alive(batch) * np.broadcast_to(while_alive, d["x"].shape)[index]
 
     def expected_purchases_by_period(self, customers: Any, edges) -> np.ndarray:
         """Expected purchases in each future period: ``edges`` are period ends after T.
@@ -444,27 +466,25 @@ class BetaGeoModel(CustomerModel):
     def _period_increments(self, customers: Any, edges) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """P(alive) per customer, and per distinct (x, T) the expected purchases per period if alive."""
         edges = np.asarray(edges, dtype=float).reshape(-1)
-        params, data = self._customers(customers)
-        alive = probability_alive(params["r"], params["alpha"], params["a"], params["b"],
-                                  data["frequency"], data["recency"], data["T"])
-        d, index = self._distinct(params, data)
-        cumulative = np.stack(
-            [expected_while_alive(d["r"] + d["x"], d["alpha"] + d["T"], d["a"], d["b"] + d["x"], e) for e in edges],
-            axis=-1,
-        ).reshape(-1, edges.size)
-        return alive, np.diff(cumulative, axis=1, prepend=0.0), index
+        batch = self._customers(customers)
+        d, index = self._distinct(batch)
+        # every (distinct customer, edge) pair in one call
+        shape = (d["x"].size, edges.size)
+        columns = [np.broadcast_to(np.asarray(v, dtype=float)[..., None], shape)
+                   for v in (d["r"] + d["x"], d["alpha"] + d["T"], d["a"], d["b"] + d["x"])]
+        cumulative = expected_while_alive(*columns, np.broadcast_to(edges, shape)).reshape(shape)
+        return self._alive(batch), np.diff(cumulative, axis=1, prepend=0.0), index
 
     def probability_alive(self, customers: Any, t=0.0) -> np.ndarray:
         """P(alive) now, or ``t`` time units after the end of observation."""
-        params, data = self._customers(customers)
-        t = np.broadcast_to(np.asarray(t, dtype=float), data["frequency"].shape)
-        alive = probability_alive(params["r"], params["alpha"], params["a"], params["b"],
-                                  data["frequency"], data["recency"], data["T"])
+        batch = self._customers(customers)
+        alive = self._alive(batch)
+        t = np.broadcast_to(np.asarray(t, dtype=float), (len(batch),))
         if not np.any(t > 0):
-            return alive
-        d, index = self._distinct(params, data, t)
+            return alive.copy()
+        d, index = self._distinct(batch, t)
         survive = survival_while_alive(d["r"] + d["x"], d["alpha"] + d["T"], d["a"], d["b"] + d["x"], d["t"])
-        return alive * survive[index]
+        return alive * np.broadcast_to(survive, d["x"].shape)[index]
 
     def _population(self) -> tuple[float, float, float, float]:
         self._check_fitted()

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from scipy import optimize
 
 logger = logging.getLogger(__name__)
@@ -197,9 +198,10 @@ def compress(
 def factorize(data: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The distinct rows of ``data`` and, for each input row, the index of its distinct row.
 
-    One 64-bit hash per row and one sort of the hashes; rows that share a hash are checked
-    to be equal (a collision, astronomically unlikely, falls back to sorting every column).
-    The order of the distinct rows depends only on their values.
+    One 64-bit hash per row, grouped with Arrow's hash table (``dictionary_encode``, linear
+    in the rows), and one sort of the distinct hashes so that the order of the distinct
+    rows depends only on their values. Rows that share a hash are checked to be equal (a
+    collision, astronomically unlikely, falls back to sorting every column).
 
     >>> rows, index = factorize({"x": np.array([2.0, 1.0, 2.0])})
     >>> rows["x"][index].tolist()
@@ -215,17 +217,7 @@ def factorize(data: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np
         for col in columns:
             bits = (col + 0.0).view(np.uint64)  # + 0.0 turns -0.0 into 0.0
             key = _mix64(key ^ _mix64(bits))
-    sample = key[:: max(n // 10_000, 1)]
-    if np.unique(sample).size <= sample.size // 10:
-        # few distinct rows (say customers by frequency and T): sorting the keys and looking
-        # each row up is faster than an argsort of all rows
-        unique_keys = np.unique(key)
-        inverse = np.searchsorted(unique_keys, key)
-        first = np.empty(unique_keys.size, dtype=np.intp)
-        first[inverse] = np.arange(n)  # a row of each group (the last one)
-    else:
-        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        inverse = inverse.reshape(-1)
+    inverse, first = _group_keys(key)
     if all(np.array_equal(col[first][inverse], col) for col in columns):
         return {name: col[first] for name, col in zip(names, columns, strict=True)}, inverse
     order = np.lexsort(columns[::-1])
@@ -239,6 +231,27 @@ def factorize(data: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np
     inverse[order] = group
     starts = np.flatnonzero(change)
     return {name: col[starts] for name, col in zip(names, sorted_cols, strict=True)}, inverse
+
+
+def _group_keys(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each key the rank of its value among the distinct keys, and a row of each key."""
+    n = key.size
+    if n < 2**31 - 1:
+        # built from the buffer directly: pa.array() would import pandas on its first call
+        keys = pa.Array.from_buffers(pa.uint64(), n, [None, pa.py_buffer(key)])
+        encoded = keys.dictionary_encode()
+        codes = encoded.indices.to_numpy(zero_copy_only=True)
+        distinct = encoded.dictionary.to_numpy(zero_copy_only=True)
+        order = np.argsort(distinct)
+        rank = np.empty(order.size, dtype=np.intp)
+        rank[order] = np.arange(order.size)
+        inverse = rank[codes]
+    else:  # beyond Arrow's 32-bit dictionary indices
+        distinct, inverse = np.unique(key, return_inverse=True)
+        inverse = inverse.reshape(-1)
+    first = np.empty(int(inverse.max()) + 1, dtype=np.intp)
+    first[inverse] = np.arange(n)  # a row of each group (the last one)
+    return inverse, first
 
 
 def _mix64(values: np.ndarray) -> np.ndarray:
