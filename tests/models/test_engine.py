@@ -155,15 +155,64 @@ def test_prepared_fast_path_equals_the_closed_form():
             np.testing.assert_allclose(fast_grad[name], values, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("n_distinct", [7, 50_000])
+@pytest.mark.parametrize("n_distinct", [7, 50_000, 10**12])
 def test_factorize_gives_back_every_row(n_distinct):
-    """Both routes (few distinct rows: sorted keys looked up; many: one argsort) invert exactly."""
+    """Both routes (a hash table; one sort when nearly every row is distinct) invert exactly,
+    and the distinct rows come out in the same order whatever the order of the input."""
     from cvm.models.engine import factorize
 
-    rng = np.random.default_rng(n_distinct)
+    rng = np.random.default_rng(n_distinct % 1000)
     codes = rng.integers(0, n_distinct, 100_000)
     data = {"x": (codes % 97).astype(float), "T": codes / 7.0}
     rows, index = factorize(data)
     assert len(rows["x"]) == np.unique(codes).size
     for name, column in data.items():
         assert np.array_equal(rows[name][index], column)
+    order = rng.permutation(codes.size)
+    shuffled, _ = factorize({k: v[order] for k, v in data.items()})
+    for name in data:
+        assert np.array_equal(shuffled[name], rows[name])
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([3.0, 0.0, 3.0, 7.0, 1.0]),          # whole numbers: a table, no sort
+        np.array([2.5, -1.0, 2.5, 1e300, 0.25]),      # anything else: hashing
+        np.array([1.0, np.nan, 1.0, 2.0]),            # NaN: numpy's unique
+        np.repeat(np.arange(40.0) / 7, 500),
+    ],
+)
+def test_levels_equal_numpy_unique(values):
+    from cvm.models.engine import levels
+
+    distinct, index = levels(values)
+    expected, expected_index = np.unique(values, return_inverse=True)
+    np.testing.assert_array_equal(distinct, expected)
+    np.testing.assert_array_equal(index, expected_index.reshape(-1))
+
+
+def test_analytic_hessian_equals_differences_of_the_gradient(monkeypatch):
+    """Gamma-Gamma's closed-form second derivatives give the covariance that central
+    differences of its analytic gradient give (to the differences' own accuracy)."""
+    from cvm.models.gamma_gamma import GammaGammaModel
+
+    data = GammaGammaModel.simulate(GammaGammaModel.example_params, 5000, seed=3)
+    analytic = GammaGammaModel().fit(data)
+    monkeypatch.setattr(GammaGammaModel, "prepared_hessian", None)
+    differenced = GammaGammaModel().fit(data)
+    assert analytic.params_ == differenced.params_
+    np.testing.assert_allclose(analytic.covariance_, differenced.covariance_, rtol=1e-5)
+
+
+def test_trigamma_difference_is_accurate_on_both_sides_of_the_switch():
+    from scipy.special import polygamma
+
+    from cvm.models.special import LARGE, trigamma_difference
+
+    for y, x in ((0.3, 2.0), (5.0, 0.5), (100.0, 40.0)):
+        expected = polygamma(1, y + x) - polygamma(1, y)
+        assert float(trigamma_difference(y, x)) == pytest.approx(expected, rel=1e-12)
+    below, above = trigamma_difference(LARGE * (1 - 1e-12), 3.0), trigamma_difference(LARGE * (1 + 1e-12), 3.0)
+    assert float(above) == pytest.approx(float(below), rel=1e-9)
+    assert float(trigamma_difference(1e15, 2.0)) == pytest.approx(-2e-30, rel=1e-9)

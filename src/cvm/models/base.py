@@ -116,6 +116,9 @@ class CustomerModel:
     prepared_totals: ClassVar[Callable | None] = None
     """Optional: ``prepared_totals(params, prepared, weights)`` gives the weighted total
     log-likelihood and its gradient at once (summing per distinct value where it can)."""
+    prepared_hessian: ClassVar[Callable | None] = None
+    """Optional: ``prepared_hessian(params, prepared, weights)`` gives the matrix of second
+    derivatives of the weighted total in the natural parameters, for the standard errors."""
     covariate_links: ClassVar[dict[str, dict[str, int]]] = {}
     """For models that take static covariates: per process (``purchase``, ``dropout``), the
     parameters a covariate vector ``z`` scales and the sign: ``theta_i = theta * exp(sign * g'z)``."""
@@ -246,8 +249,12 @@ class CustomerModel:
         for (for example a table already grouped by identical rows).
         """
         data = self.read_columns(customers)
-        w = _check_weights(weights, len(next(iter(data.values()))))
+        w = check_weights(weights, len(next(iter(data.values()))))
         self.check_data(data)
+        return self._fit_checked(data, w)
+
+    def _fit_checked(self, data: dict[str, np.ndarray], w: np.ndarray | None) -> CustomerModel:
+        """:meth:`fit` on columns already read and checked (weights too)."""
         if w is not None:
             keep = w > 0
             data = {k: v[keep] for k, v in data.items()}
@@ -263,6 +270,7 @@ class CustomerModel:
             w,
             prepare=prepare,
             totals=totals,
+            hessian=type(self).prepared_hessian if prepare is not None else None,
             gradient=grad,
             time_columns=self.time_columns,
             start=self.start or self.default_start(data),
@@ -598,7 +606,7 @@ def chunked(function: Callable[..., np.ndarray], *arrays: np.ndarray, chunk: int
     return np.concatenate([function(*(a[i : i + chunk] for a in arrays)) for i in range(0, n, chunk)])
 
 
-def _check_weights(weights: Any, n: int) -> np.ndarray | None:
+def check_weights(weights: Any, n: int) -> np.ndarray | None:
     if weights is None:
         return None
     w = np.asarray(weights, dtype=float).reshape(-1)

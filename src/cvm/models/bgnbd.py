@@ -32,8 +32,8 @@ from scipy.special import betaln, expit, gammaln, logsumexp
 from cvm.errors import ConfigError
 from cvm.models.base import CustomerModel, PreparedCustomers, check_frequency_recency_T
 from cvm.models.betageo import expected_while_alive, no_dropout_boundary, survival_while_alive
-from cvm.models.engine import Parameter, factorize
-from cvm.models.special import digamma_difference, log_rising
+from cvm.models.engine import Parameter, factorize, levels
+from cvm.models.special import digamma_difference, log_rising, softplus
 
 __all__ = [
     "BetaGeoModel",
@@ -76,7 +76,7 @@ def log_likelihood(r, alpha, a, b, x, t_x, T):
         + log_rising(b, x)
         - log_rising(a + b, x)
     )
-    return base + np.logaddexp(0.0, _log_dropout_odds(r, alpha, a, b, x, t_x, T))
+    return base + softplus(_log_dropout_odds(r, alpha, a, b, x, t_x, T))
 
 
 def log_likelihood_gradient(r, alpha, a, b, x, t_x, T) -> dict[str, np.ndarray]:
@@ -103,8 +103,8 @@ def prepare(data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     on one of them are evaluated per distinct value and gathered.
     """
     x, t_x, T = (np.asarray(data[k], dtype=float) for k in ("frequency", "recency", "T"))
-    x_levels, x_index = np.unique(x, return_inverse=True)
-    T_levels, T_index = np.unique(T, return_inverse=True)
+    x_levels, x_index = levels(x)
+    T_levels, T_index = levels(T)
     return {
         "x": x,
         "t_x": t_x,
@@ -128,7 +128,7 @@ def prepared_log_likelihood(params: Mapping[str, float], prep: Mapping[str, np.n
     per_T = -r * np.log1p(prep["T_levels"] / alpha)
     log_alpha_T = np.log(alpha + prep["T_levels"])
     log_odds = odds_x[xi] + (r + x) * np.log1p(prep["T_minus_t_x"] / (alpha + prep["t_x"]))
-    return per_x[xi] + per_T[Ti] - x * log_alpha_T[Ti] + np.logaddexp(0.0, log_odds)
+    return per_x[xi] + per_T[Ti] - x * log_alpha_T[Ti] + softplus(log_odds)
 
 
 def prepared_gradient(params: Mapping[str, float], prep: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -189,15 +189,15 @@ def prepared_totals(
     alpha_tx = alpha + t_x
     log_ratio = np.log1p(gap / alpha_tx)
     log_odds = odds_x[xi] + (r + x) * log_ratio
-    softplus = np.logaddexp(0.0, log_odds)
+    soft = softplus(log_odds)
     per_x = log_rising(r, xl) + log_rising(b, xl) - log_rising(a + b, xl)
     total = (
         float(lv["w_x"] @ per_x)
         - r * float(lv["w_T"] @ log1p_T)
         - float(lv["wx_T"] @ log_alpha_T)
-        + float(np.einsum("i,i->", w, softplus))
+        + float(np.einsum("i,i->", w, soft))
     )
-    weighted_share = w * np.exp(log_odds - softplus)  # w * D / (1 + D); 0 where x = 0
+    weighted_share = w * np.exp(log_odds - soft)  # w * D / (1 + D); 0 where x = 0
     share_x = np.bincount(xi, weights=weighted_share, minlength=xl.size)
     inv_alpha_T = 1.0 / (alpha + Tl)
     d_ab = digamma_difference(a + b, xl)

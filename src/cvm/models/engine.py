@@ -199,8 +199,9 @@ def factorize(data: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np
     """The distinct rows of ``data`` and, for each input row, the index of its distinct row.
 
     One 64-bit hash per row, grouped with Arrow's hash table (``dictionary_encode``, linear
-    in the rows), and one sort of the distinct hashes so that the order of the distinct
-    rows depends only on their values. Rows that share a hash are checked to be equal (a
+    in the rows) and one sort of the distinct hashes, so that the order of the distinct
+    rows depends only on their values; when a sample shows (nearly) every row distinct, one
+    sort of all the hashes instead. Rows that share a hash are checked to be equal (a
     collision, astronomically unlikely, falls back to sorting every column).
 
     >>> rows, index = factorize({"x": np.array([2.0, 1.0, 2.0])})
@@ -216,8 +217,10 @@ def factorize(data: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np
     with np.errstate(over="ignore"):
         for col in columns:
             bits = (col + 0.0).view(np.uint64)  # + 0.0 turns -0.0 into 0.0
-            key = _mix64(key ^ _mix64(bits))
+            key = _mix64(key ^ bits)  # a bijection of the previous key, mixed with the next column
     inverse, first = _group_keys(key)
+    if first.size == n:  # every hash distinct, so every row distinct: nothing to check
+        return {name: col[first] for name, col in zip(names, columns, strict=True)}, inverse
     if all(np.array_equal(col[first][inverse], col) for col in columns):
         return {name: col[first] for name, col in zip(names, columns, strict=True)}, inverse
     order = np.lexsort(columns[::-1])
@@ -233,22 +236,60 @@ def factorize(data: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np
     return {name: col[starts] for name, col in zip(names, sorted_cols, strict=True)}, inverse
 
 
+def levels(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of one column, sorted, and each row's index into them.
+
+    The same as ``np.unique(values, return_inverse=True)``, without sorting every row: a
+    table of the whole numbers present when the column holds modest whole numbers (a
+    frequency), otherwise :func:`factorize`'s hash grouping.
+
+    >>> distinct, index = levels(np.array([3.0, 1.0, 3.0, 0.5]))
+    >>> distinct.tolist(), index.tolist()
+    ([0.5, 1.0, 3.0], [2, 1, 2, 0])
+    """
+    values = np.ascontiguousarray(values, dtype=float).reshape(-1)
+    if values.size == 0:
+        return values.copy(), np.zeros(0, dtype=np.intp)
+    low, top = float(values.min()), float(values.max())
+    if low >= 0 and top <= 4 * values.size + 1024:
+        codes = values.astype(np.intp)
+        if np.array_equal(codes, values):
+            present = np.bincount(codes, minlength=int(top) + 1) > 0
+            position = np.cumsum(present) - 1
+            return np.flatnonzero(present).astype(float), position[codes]
+    if np.isnan(low) or np.isnan(top):
+        distinct, index = np.unique(values, return_inverse=True)
+        return distinct, index.reshape(-1)
+    distinct, index = factorize({"v": values})
+    order = np.argsort(distinct["v"])  # hash order -> value order
+    rank = np.empty(order.size, dtype=np.intp)
+    rank[order] = np.arange(order.size)
+    return distinct["v"][order], rank[index]
+
+
 def _group_keys(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each key the rank of its value among the distinct keys, and a row of each key."""
     n = key.size
-    if n < 2**31 - 1:
-        # built from the buffer directly: pa.array() would import pandas on its first call
-        keys = pa.Array.from_buffers(pa.uint64(), n, [None, pa.py_buffer(key)])
-        encoded = keys.dictionary_encode()
-        codes = encoded.indices.to_numpy(zero_copy_only=True)
-        distinct = encoded.dictionary.to_numpy(zero_copy_only=True)
-        order = np.argsort(distinct)
-        rank = np.empty(order.size, dtype=np.intp)
-        rank[order] = np.arange(order.size)
-        inverse = rank[codes]
-    else:  # beyond Arrow's 32-bit dictionary indices
-        distinct, inverse = np.unique(key, return_inverse=True)
-        inverse = inverse.reshape(-1)
+    sample = key[:: max(n // 10_000, 1)]
+    if np.unique(sample).size >= 0.995 * sample.size or n >= 2**31 - 1:
+        # (nearly) every row distinct, as with spend: one sort beats a hash table that big
+        order = np.argsort(key)
+        ordered = key[order]
+        change = np.empty(n, dtype=bool)
+        change[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=change[1:])
+        inverse = np.empty(n, dtype=np.intp)
+        inverse[order] = np.cumsum(change) - 1
+        return inverse, order[change]
+    # built from the buffer directly: pa.array() would import pandas on its first call
+    keys = pa.Array.from_buffers(pa.uint64(), n, [None, pa.py_buffer(key)])
+    encoded = keys.dictionary_encode()
+    codes = encoded.indices.to_numpy(zero_copy_only=True)
+    distinct = encoded.dictionary.to_numpy(zero_copy_only=True)
+    order = np.argsort(distinct)
+    rank = np.empty(order.size, dtype=np.intp)
+    rank[order] = np.arange(order.size)
+    inverse = rank[codes]
     first = np.empty(int(inverse.max()) + 1, dtype=np.intp)
     first[inverse] = np.arange(n)  # a row of each group (the last one)
     return inverse, first
@@ -279,6 +320,7 @@ def estimate(
     compress_rows: bool = True,
     prepare: Callable[[Mapping[str, np.ndarray]], Any] | None = None,
     totals: Callable[[Mapping[str, float], Any, np.ndarray], tuple[float, Mapping[str, float]]] | None = None,
+    hessian: Callable[[Mapping[str, float], Any, np.ndarray], np.ndarray] | None = None,
 ) -> Estimate:
     """Maximise ``sum(weights * log_likelihood(params, data))`` over the parameters.
 
@@ -291,7 +333,10 @@ def estimate(
     what does not depend on the parameters (distinct values of a column, say).
     ``totals(params, data, weights)``, when given (it needs ``gradient`` too, for the
     flags), returns the weighted total log-likelihood and its gradient in one call; the
-    engine then uses it instead of summing the per-row functions.
+    engine then uses it instead of summing the per-row functions. ``hessian(params, data,
+    weights)``, when given, returns the matrix of second derivatives of the weighted total in
+    the natural parameters (in parameter order); the standard errors then come from it
+    instead of from differences of the gradient.
     """
     parameters = list(parameters)
     names = [p.name for p in parameters]
@@ -307,7 +352,10 @@ def estimate(
     scale = _time_scale(columns, time_columns)
     scaled = {k: (v * scale if k in time_columns else v) for k, v in columns.items()}
     fit_data = prepare(scaled) if prepare else scaled
-    user_data = prepare(columns) if prepare else columns
+    if scale == 1.0 or not time_columns:  # the fit's own data is already on the caller's scale
+        user_data = fit_data
+    else:
+        user_data = prepare(columns) if prepare else columns
     positive = np.array([p.positive for p in parameters])
     # theta_scaled = theta_user + time_power * log(scale) for positive parameters
     shift = np.array([p.time_power * math.log(scale) if p.positive else 0.0 for p in parameters])
@@ -432,10 +480,20 @@ def estimate(
     log_lik = user_loglik_total(theta_user)
     score = user_score(theta_user) - (2 * penalizer * theta_user if penalizer else 0.0)
     report.gradient_norm = float(np.max(np.abs(score))) if score.size else 0.0
-    hessian = _hessian(user_loglik_total, user_score if gradient else None, theta_user)
+    if hessian is not None:
+        at = user_params(theta_user)
+        natural_values = np.array(list(at.values()))
+        with np.errstate(all="ignore"):
+            second = np.asarray(hessian(at, user_data, w), dtype=float)
+            _, first = sums(at, user_data, True)
+        # chain rule to log-parameters: d2/dlog(a)dlog(b) = a b d2/da db (+ a d/da on the diagonal)
+        jac_u = np.where(positive, natural_values, 1.0)
+        curvature = second * np.outer(jac_u, jac_u) + np.diag(np.where(positive, first * natural_values, 0.0))
+    else:
+        curvature = _hessian(user_loglik_total, user_score if gradient else None, theta_user)
     if penalizer:
-        hessian = hessian - 2 * penalizer * np.eye(len(theta_user))
-    cov_u, repaired = _covariance(hessian)
+        curvature = curvature - 2 * penalizer * np.eye(len(theta_user))
+    cov_u, repaired = _covariance(curvature)
     report.hessian_repaired = repaired
     natural = np.where(positive, np.exp(theta_user), theta_user)
     jac = np.where(positive, natural, 1.0)

@@ -54,12 +54,12 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import gammaln, psi
+from scipy.special import gammaln, polygamma, psi
 
 from cvm.errors import ConfigError, InvalidDataError, ModelAssumptionError
-from cvm.models.base import CustomerModel, require
-from cvm.models.engine import Parameter
-from cvm.models.special import digamma_difference, log_rising
+from cvm.models.base import CustomerModel, check_weights, require
+from cvm.models.engine import Parameter, levels
+from cvm.models.special import digamma_difference, log_rising, trigamma_difference
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ def prepare(data: Mapping[str, np.ndarray]) -> dict[str, Any]:
     """
     x = np.ascontiguousarray(data["frequency"], dtype=float)
     m_x = np.ascontiguousarray(data["monetary_value"], dtype=float)
-    x_levels, x_index = _levels(x)
+    x_levels, x_index = levels(x)
     return {
         "x": x,
         "m_x": m_x,
@@ -144,20 +144,6 @@ def prepare(data: Mapping[str, np.ndarray]) -> dict[str, Any]:
         "x_index": x_index,
         "_scratch": (np.empty_like(x), np.empty_like(x)),
     }
-
-
-def _levels(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values of ``x`` and each row's index into them: a table of the whole numbers
-    present when ``x`` holds modest whole numbers (no sort), ``np.unique`` otherwise."""
-    top = float(x.max()) if x.size else 0.0
-    if x.size and float(x.min()) >= 0 and top <= 4 * x.size + 1024:
-        codes = x.astype(np.intp)
-        if np.array_equal(codes, x):
-            present = np.bincount(codes, minlength=int(top) + 1) > 0
-            position = np.cumsum(present) - 1
-            return np.flatnonzero(present).astype(float), position[codes]
-    x_levels, x_index = np.unique(x, return_inverse=True)
-    return x_levels, x_index.reshape(-1)
 
 
 def prepared_log_likelihood(params: Mapping[str, float], prep: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -256,6 +242,36 @@ def prepared_totals(
     return value, grad
 
 
+def prepared_hessian(params: Mapping[str, float], prep: dict, w: np.ndarray) -> np.ndarray:
+    """Second derivatives of the weighted total log-likelihood in ``(p, q, gamma)``.
+
+    From the gradient of :func:`prepared_totals`: the frequency terms give trigamma
+    differences per distinct frequency, and the spend terms need ``sum w / (gamma + x m_x)``
+    and ``sum w / (gamma + x m_x)^2`` (each also weighted by ``x``): one pass over the rows.
+
+    >>> prep = prepare({"frequency": np.array([1.0, 3.0]), "monetary_value": np.array([2.0, 5.0])})
+    >>> h = prepared_hessian({"p": 2.0, "q": 3.0, "gamma": 4.0}, prep, np.ones(2))
+    >>> bool(np.allclose(h, h.T)), h.shape
+    (True, (3, 3))
+    """
+    p, q, gamma = params["p"], params["q"], params["gamma"]
+    s = _weighted_sums(prep, w)
+    xl, w_x = prep["x_levels"], s["w_x"]
+    inverse = 1.0 / (gamma + prep["total"])
+    inverse_sq = inverse * inverse
+    s_inverse, s_x_inverse = float(np.einsum("i,i->", w, inverse)), float(np.einsum("i,i->", s["wx"], inverse))
+    s_inverse_sq = float(np.einsum("i,i->", w, inverse_sq))
+    s_x_inverse_sq = float(np.einsum("i,i->", s["wx"], inverse_sq))
+    pxl = p * xl
+    d_pp = float(w_x @ (xl * xl * trigamma_difference(pxl, q)))   # psi'(px + q) - psi'(px)
+    d_pq = float(w_x @ (xl * polygamma(1, pxl + q)))
+    d_qq = float(w_x @ trigamma_difference(q, pxl))               # psi'(q + px) - psi'(q)
+    d_pg = -s_x_inverse
+    d_qg = s["w"] / gamma - s_inverse
+    d_gg = -q * s["w"] / gamma**2 + p * s_x_inverse_sq + q * s_inverse_sq
+    return np.array([[d_pp, d_pq, d_pg], [d_pq, d_qq, d_qg], [d_pg, d_qg, d_gg]])
+
+
 def population_mean_spend(p, q, gamma):
     """Mean spend per transaction across customers, ``p gamma / (q - 1)`` (needs ``q > 1``).
 
@@ -336,6 +352,7 @@ class GammaGammaModel(CustomerModel):
     prepared_log_likelihood = staticmethod(prepared_log_likelihood)
     prepared_gradient = staticmethod(prepared_gradient)
     prepared_totals = staticmethod(prepared_totals)
+    prepared_hessian = staticmethod(prepared_hessian)
 
     @classmethod
     def simulate(cls, params, n, seed=None):
@@ -367,14 +384,12 @@ class GammaGammaModel(CustomerModel):
                 "Gamma-Gamma: no customer has frequency > 0, so there is no spend to fit",
                 hint="the model needs customers with at least one repeat transaction",
             )
-        w = None if weights is None else np.asarray(weights, dtype=float).reshape(-1)
-        if w is not None and len(w) != len(keep):
-            raise InvalidDataError(f"weights has {len(w)} values for {len(keep)} customers")
+        w = check_weights(weights, len(keep))
         logger.info("Gamma-Gamma: %d of %d rows have frequency > 0 and enter the fit", int(keep.sum()), keep.size)
         x, m_x = data["frequency"][keep], data["monetary_value"][keep]
         w = None if w is None else w[keep]
         scale = _money_scale(m_x, w)
-        super().fit({"frequency": x, "monetary_value": m_x / scale}, w)
+        self._fit_checked({"frequency": x, "monetary_value": m_x / scale}, w)
         self._to_currency(scale)
         if not self.params_["q"] > 1:
             message = (

@@ -37,7 +37,7 @@ from cvm.models import betageo
 from cvm.models.base import CustomerModel, check_frequency_recency_T, chunked
 from cvm.models.betageo import expected_while_alive, no_dropout_boundary, survival_while_alive
 from cvm.models.engine import Parameter
-from cvm.models.special import digamma_difference, log_rising
+from cvm.models.special import digamma_difference, log_rising, softplus
 
 __all__ = [
     "ModifiedBetaGeoModel",
@@ -74,7 +74,7 @@ def log_likelihood(r, alpha, a, b, x, t_x, T):
         + log_rising(b, x + 1)
         - log_rising(a + b, x + 1)
     )
-    return base + np.logaddexp(0.0, _log_dropout_odds(r, alpha, a, b, x, t_x, T))
+    return base + softplus(_log_dropout_odds(r, alpha, a, b, x, t_x, T))
 
 
 def log_likelihood_gradient(r, alpha, a, b, x, t_x, T) -> dict[str, np.ndarray]:

@@ -54,7 +54,7 @@ from scipy.special import expit, gammaln, hyp2f1, hyperu, roots_laguerre
 from cvm.errors import ConfigError
 from cvm.models.base import CustomerModel, check_frequency_recency_T, chunked, require
 from cvm.models.betageo import NO_DROPOUT
-from cvm.models.engine import Parameter
+from cvm.models.engine import Parameter, levels
 from cvm.models.special import digamma_difference, log_rising
 
 __all__ = [
@@ -354,13 +354,12 @@ def prepare(data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     ([0.0, 2.0, 2.0], [0.0, 2.0])
     """
     x, t_x, T = (np.asarray(data[k], dtype=float).reshape(-1) for k in ("frequency", "recency", "T"))
-    x_levels, x_index = np.unique(x, return_inverse=True)
-    x_index = x_index.reshape(-1)
+    x_levels, x_index = levels(x)
     out = {"x": x, "x_levels": x_levels, "x_index": x_index}
     for part, y in (("alive", T), ("died", t_x)):
         # distinct (x, y) pairs through one integer code per row: (rank of x) * (levels of y) + rank of y
-        y_levels, y_index = np.unique(y, return_inverse=True)
-        codes, index = _dense_rank(x_index * y_levels.size + y_index.reshape(-1), x_levels.size * y_levels.size)
+        y_levels, y_index = levels(y)
+        codes, index = _dense_rank(x_index * y_levels.size + y_index, x_levels.size * y_levels.size)
         out[f"{part}_x"] = x_levels[codes // y_levels.size]
         out[f"{part}_{'T' if part == 'alive' else 't_x'}"] = y_levels[codes % y_levels.size]
         out[f"{part}_index"] = index.reshape(-1)
