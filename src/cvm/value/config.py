@@ -1,0 +1,171 @@
+"""The value layer's settings: one versioned, validated configuration with documented defaults.
+
+Every threshold the value layer uses (margin rate when costs are missing, forecast periods,
+CLV horizon and discount rate, the top share that counts as "high" value, pyramid tiers,
+RFM rules, scoring models …) comes from a :class:`ValueConfig`. Users keep theirs in a
+YAML file; anything left out takes the default shown in ``docs/value-config.md``.
+
+>>> config = ValueConfig()
+>>> config.version, config.forecast.period, config.forecast.periods
+(1, 'month', 3)
+>>> load_config({"clv": {"annual_discount_rate": 0.08}}).clv.annual_discount_rate
+0.08
+>>> load_config({"clv": {"annual_discount_rate": -2}})
+Traceback (most recent call last):
+...
+cvm.errors.ConfigError: value configuration: clv.annual_discount_rate: Input should be greater than -1 (got -2)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from cvm.errors import ConfigError
+from cvm.value.scoring import ScoringSettings
+from cvm.value.segments import SegmentSettings
+
+CONFIG_VERSION = 1
+
+
+class Settings(BaseModel):
+    """Base of every settings section: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MarginSettings(Settings):
+    """How the CRM gross margin is computed where cost data is missing."""
+
+    margin_rate: float = Field(
+        0.3, gt=0, le=1,
+        description="Share of revenue that is gross profit, used for customers whose product "
+        "cost is not recorded (product cost = revenue × (1 − margin_rate)).",
+    )
+    marketing_cost_rate: float = Field(
+        0.0, ge=0, le=1,
+        description="Share of revenue allocated as relationship-marketing cost when the data "
+        "has no marketing costs (0 = none).",
+    )
+    margin_rate_of_forecast: Literal["history", "configured"] = Field(
+        "history",
+        description="Margin rate applied to forecast revenue: 'history' uses the base's own "
+        "margin / revenue ratio where costs are recorded (falling back to margin_rate), "
+        "'configured' always uses margin_rate.",
+    )
+
+
+class ForecastSettings(Settings):
+    """The next-periods forecast shown beside each customer's recent history."""
+
+    period: Literal["month", "quarter", "year"] = Field(
+        "month", description="Calendar period of the forecast and of the history shown beside it."
+    )
+    periods: int = Field(3, ge=1, le=120, description="How many coming periods to forecast (and past periods to show).")
+
+
+class CLVSettings(Settings):
+    """Customer lifetime value: horizon, discounting and the simple formula."""
+
+    horizon_years: float = Field(3.0, gt=0, le=100, description="Years of future margin counted in the model-based CLV.")
+    annual_discount_rate: float = Field(
+        0.10, gt=-1, le=10, description="Yearly discount rate of future margin (0.10 = 10 % a year)."
+    )
+    simple_lifespan_years: float = Field(
+        3.0, gt=0, le=100,
+        description="Expected lifespan in the simple formula: average order value × purchases "
+        "a year × lifespan × margin rate − acquisition cost.",
+    )
+
+
+class ReferralSettings(Settings):
+    """Influence value: the margin of the customers a customer referred."""
+
+    indirect_decay: float = Field(
+        0.5, ge=0, le=1,
+        description="Weight of each further step of a referral chain: a customer referred by "
+        "someone you referred counts this much, the next step its square, and so on.",
+    )
+    max_depth: int = Field(3, ge=1, le=20, description="Longest referral chain counted.")
+
+
+class RiskSettings(Settings):
+    """Value at risk: valuable customers whose probability of being alive is falling."""
+
+    valuable_tiers: tuple[Literal["strategic", "profit", "potential", "ordinary"], ...] = Field(
+        ("strategic", "profit"), description="Value-matrix cells whose customers count as valuable."
+    )
+    min_drop: float = Field(
+        0.05, ge=0, le=1,
+        description="Fall in the probability of being alive since one period earlier that "
+        "counts as falling (0.05 = five percentage points).",
+    )
+
+
+class ValueConfig(Settings):
+    """Everything the value layer is configured by (see ``docs/value-config.md``)."""
+
+    version: Literal[1] = Field(CONFIG_VERSION, description="Version of this configuration format.")
+    margin: MarginSettings = MarginSettings()
+    forecast: ForecastSettings = ForecastSettings()
+    clv: CLVSettings = CLVSettings()
+    referral: ReferralSettings = ReferralSettings()
+    risk: RiskSettings = RiskSettings()
+    segments: SegmentSettings = SegmentSettings()
+    scoring: ScoringSettings = ScoringSettings()
+
+
+def load_config(source: str | Path | Mapping[str, Any] | ValueConfig | None = None) -> ValueConfig:
+    """A :class:`ValueConfig` from a YAML file, a mapping, or the defaults (``None``).
+
+    Every problem is reported at once, each with its key path and the rule it breaks.
+    """
+    if source is None:
+        return ValueConfig()
+    if isinstance(source, ValueConfig):
+        return source
+    where = "value configuration"
+    if isinstance(source, str | Path):
+        path = Path(source)
+        where = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{path}: configuration file not found") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read the configuration ({exc})") from exc
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            raise ConfigError(f"{path}:{at} not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+        data = {} if data is None else data
+    else:
+        data = source
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where}: the configuration must be a mapping of sections, got {type(data).__name__}")
+    version = data.get("version", CONFIG_VERSION)
+    if version != CONFIG_VERSION:
+        raise ConfigError(
+            f"{where}: version {version!r} is not supported (this CVM reads version {CONFIG_VERSION})",
+            hint="write the configuration again from `docs/value-config.md`",
+        )
+    try:
+        return ValueConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: " + "; ".join(_describe(error) for error in exc.errors())) from exc
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    path = ".".join(str(part) for part in error.get("loc", ()))
+    message = str(error.get("msg", "invalid"))
+    if error.get("type") == "extra_forbidden":
+        return f"{path}: unknown setting"
+    if "input" in error and error.get("type") != "missing" and not isinstance(error["input"], Mapping):
+        return f"{path}: {message} (got {error['input']!r})"
+    return f"{path}: {message}"
