@@ -151,6 +151,7 @@ TERMS: dict[str, Term] = {
     "segmentation.rfm": Term("RFM segment", "RFM 分群"),
     "segmentation.loyalty_profit": Term("loyalty × profitability", "忠诚度 × 盈利性"),
     "segmentation.loyalty_level": Term("loyalty level", "忠诚度等级"),
+    "segmentation.missing": Term("(missing)", "（缺失）"),
     # scoring models (cvm.value.scoring): the default model, its indicators and tiers
     "scoring.five_factor": Term("five-factor model", "五因素模型"),
     "scoring.current_contribution": Term("current contribution", "当前贡献"),
