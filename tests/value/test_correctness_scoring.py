@@ -273,7 +273,10 @@ def test_a_missing_value_counts_as_the_worst_and_is_noted():
 def test_an_indicator_nobody_in_scope_has_gives_one_half():
     result = score(frame(x=[np.nan, np.nan]), one())
     assert result["x_score"].tolist() == [0.5, 0.5]
-    assert len(result.attrs["notes"]) == 1
+    assert result.attrs["notes"] == [
+        "scoring model 'm': indicator 'x' (column 'x') is missing for 2 of 2 customers in scope "
+        "(first at row 'c1'), so it tells nobody apart: everybody gets 0.5"
+    ]
 
 
 def test_nullable_and_yes_no_columns_are_numbers():

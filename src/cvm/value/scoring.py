@@ -302,7 +302,7 @@ class ScoringModel(_Settings):
     title_en: str = Field("", description="English title shown to users (default: the name).")
     title_zh: str = Field("", description="Simplified Chinese title shown to users (default: the name).")
     indicators: tuple[Indicator, ...] = Field(
-        min_length=1, description="What is scored; weights are divided by their sum."
+        description="What is scored (at least one indicator); weights are divided by their sum."
     )
     scope: tuple[Condition, ...] = Field(
         (), description="Conditions that must all hold for a customer to be scored (empty: everybody)."
@@ -328,6 +328,8 @@ class ScoringModel(_Settings):
     @field_validator("indicators")
     @classmethod
     def _distinct_indicators(cls, indicators: tuple[Indicator, ...]) -> tuple[Indicator, ...]:
+        if not indicators:
+            raise _problem("at least one indicator is needed")
         problems = []
         names = [i.name for i in indicators]
         for name in sorted({n for n in names if names.count(n) > 1}):
@@ -733,10 +735,14 @@ def score(table: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
         normalised, n_missing = _normalised(values, indicator)
         if n_missing:
             missing_rows = positions[np.flatnonzero(np.isnan(values))]
+            consequence = (
+                ", so it tells nobody apart: everybody gets 0.5" if n_missing == n_scope
+                else "; they get the worst value, 0"
+            )
             notes.append(
                 f"scoring model {model.name!r}: indicator {indicator.name!r} (column "
                 f"{indicator.column!r}) is missing for {n_missing} of {n_scope} customers in scope "
-                f"({_example_row(table.index, missing_rows)}); they get the worst value, 0"
+                f"({_example_row(table.index, missing_rows)}){consequence}"
             )
         total += weight * normalised
         full = normalised
