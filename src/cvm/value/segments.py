@@ -2,151 +2,143 @@
 
 Every function takes plain aligned arrays (numpy arrays or pandas Series, one value per
 customer, matched by position, never by index) and works on whole columns at once, so ten
-million customers take seconds. A segmentation returns a :class:`pandas.Categorical` of
-category *keys* (``"strategic"``, ``"vip"`` …) whose categories are in the order documented
-below, even when a category is empty. :func:`labelled` turns keys into English and Chinese
-labels (from :mod:`cvm.labels`). The thresholds come from :class:`SegmentSettings`, the
-``segments`` section of the value configuration (:mod:`cvm.value.config`); the defaults are
-given with each segmentation.
+million customers take seconds. A segmentation returns a `pandas.Categorical` of category
+*keys* (`strategic`, `vip` …) whose categories are in the order documented below, even when a
+category is empty. `labelled` turns keys into English and Chinese labels (from `cvm.labels`).
+The thresholds come from `SegmentSettings`, the `segments` section of the value
+configuration (`cvm.value.config`); the defaults are given with each segmentation.
 
-Splitting one value into high and low
--------------------------------------
-The value matrix and the loyalty × profitability matrix split each axis with an
-:class:`AxisSplit`, by one of three methods:
+## Splitting one value into high and low
 
-``top_share`` (share ``s``)
-    With ``n`` customers and ``k = ceil(s × n)``, a customer is *high* when their value is
-    at least the ``k``-th largest value **and** greater than 0. Every customer tied with the
-    ``k``-th largest is high too, so the high group can be larger than ``s`` when values tie;
-    a value of 0 or less is never high, so it can be smaller. ``n`` counts every customer,
-    including those with zero or negative values.
-``median``
-    High when the value is at least the median of all customers (ties with the median are
-    high; if every customer has the same value, all are high).
-``threshold`` (value ``t``)
-    High when the value is at least ``t``.
+The value matrix and the loyalty × profitability matrix split each axis with an `AxisSplit`
+(`method`, `share`, `threshold`):
 
-All three are monotone: raising one customer's value never moves that customer from high
-to low.
+* `top_share` (share `s`, default 0.20): with `n` customers and `k = ceil(s × n)`, a
+  customer is *high* when their value is at least the `k`-th largest value **and** greater
+  than 0. Every customer tied with the `k`-th largest is high too, so the high group can be
+  larger than `s` when values tie; a value of 0 or less is never high, so it can be smaller.
+  `n` counts every customer, including those with zero or negative values.
+* `median`: high when the value is at least the median of all customers (ties with the
+  median are high; if every customer has the same value, all are high).
+* `threshold` (value `t`): high when the value is at least `t`.
 
-1. Value matrix (:func:`value_matrix`)
---------------------------------------
+All three are monotone: raising one customer's value never moves that customer from high to
+low, and the order of the rows never matters.
+
+## Value matrix: `value_matrix`
+
 Current value (for example realized margin) against potential value (for example expected
-future margin). Default split: ``top_share`` 0.20 on each axis.
+future margin). Default split: `top_share` 0.20 on each axis
+(`segments.value_matrix.current`, `segments.value_matrix.potential`).
 
-=============  ==============  ================
-key            current value   potential value
-=============  ==============  ================
-strategic      high            high
-profit         high            low
-potential      low             high
-ordinary       low             low
-=============  ==============  ================
+| key | current value | potential value |
+|---|---|---|
+| `strategic` | high | high |
+| `profit` | high | low |
+| `potential` | low | high |
+| `ordinary` | low | low |
 
-2. Customer pyramid (:func:`pyramid`, :func:`pyramid_table`)
------------------------------------------------------------
-Tiers from the top down, each with a share of the customers; the shares are positive and
-sum to 1. Default: ``vip`` 1 %, ``key`` 4 %, ``major`` 15 %, ``ordinary`` 80 %. A tier's
-*cumulative* share ``c`` is its share plus the shares of the tiers above it. A customer
-belongs to the first tier whose cumulative share would call them high under the
-``top_share`` rule above (value at least the ``k``-th largest with ``k = ceil(c × n)``, and
-greater than 0); everyone else, including every value of 0 or less, is in the last tier.
-So customers with equal values are always in the same tier, the result does not depend on
-the order of the rows, and raising a customer's value never lowers their tier; where values
-tie across a boundary the upper tier holds more than its share. Default tiers take their
-names from the ``pyramid.*`` labels; a configured tier with another key gives its own
-``en`` and ``zh`` names (see :func:`tier_labels`).
+## Customer pyramid: `pyramid`, `pyramid_table`
 
-:func:`pyramid_table` gives the numbers behind a pyramid chart: per tier the customers,
-their share, the value, its share of the total, the average value, and the value's
-composition (realized, potential and influence value and their shares of the tier's value).
+Tiers from the top down (`segments.pyramid.tiers`), each with a share of the customers; the
+shares are positive and sum to 1. Default: `vip` 1 %, `key` 4 %, `major` 15 %, `ordinary`
+80 %. A tier's *cumulative* share `c` is its share plus the shares of the tiers above it. A
+customer belongs to the first tier whose cumulative share calls them high under the
+`top_share` rule above (value at least the `k`-th largest with `k = ceil(c × n)`, and greater
+than 0); everyone else, including every value of 0 or less, is in the last tier. So
+customers with equal values are always in the same tier, the row order does not matter, and
+raising a customer's value never lowers their tier; where values tie across a boundary the
+upper tier holds more than its share and the next one fewer. The default tiers take their
+names from the `pyramid.*` labels; a configured tier with another key gives its own `en` and
+`zh` names (`tier_labels`).
 
-3. Concentration (:func:`concentration`)
-----------------------------------------
-How unequally value is spread. **Negative values count as 0**: concentration describes how
-the value the base creates is shared, and losses are reported apart (``negative_customers``,
-``negative_value``). Customers with negative values still count as customers.
+`pyramid_table` gives the numbers behind a pyramid chart: per tier the customers, their
+share, the value, its share of the total, the average value, and the value's composition
+(realized, potential and influence value and their shares of the tier's value).
 
-* Pareto table: for each top share ``x`` (default 1 %, 5 %, 10 %, 20 %, 50 %), the ``k =
-  ceil(x × n)`` customers with the largest values and their share of the total value.
-* Lorenz curve: ``points`` (default 101) evenly spaced customer shares from 0 to 1, with
+## Concentration: `concentration`
+
+How unequally value is spread. **Negative values count as 0**: concentration describes how the
+value the base creates is shared, and losses are reported apart (`negative_customers`,
+`negative_value`). Customers with negative values still count as customers.
+
+* Pareto table: for each top share `x` (`segments.concentration.top_shares`, default 1 %,
+  5 %, 10 %, 20 %, 50 %), the `k = ceil(x × n)` customers with the largest values and their
+  share of the total value.
+* Lorenz curve: `lorenz_points` (default 101) evenly spaced customer shares from 0 to 1, with
   customers sorted from the lowest value up, and the share of value they hold (linear
   between customers). It starts at (0, 0), ends at (1, 1) and never falls.
-* Gini coefficient: ``2 Σ i·x₍ᵢ₎ / (n Σ x) − (n + 1) / n`` with values ``x₍₁₎ ≤ … ≤ x₍ₙ₎``,
-  which is one minus twice the area under the Lorenz curve: 0 when everyone holds the same,
-  ``(n − 1) / n`` when one customer holds everything.
+* Gini coefficient: `2 Σ i·x(i) / (n Σ x) − (n + 1) / n` with the values sorted
+  `x(1) ≤ … ≤ x(n)`, which is one minus twice the area under the Lorenz curve: 0 when
+  everyone holds the same, `(n − 1) / n` when one customer holds everything.
 
 When no customer has a positive value, the shares and the Gini coefficient are NaN.
 
-4. RFM segments (:func:`rfm_segments`)
---------------------------------------
-From the 1–5 scores of :func:`cvm.data.summaries.rfm_scores` (5 = most recent, most
-purchases, most spend). ``FM`` is the average of the frequency and monetary scores, rounded
-half up (``fm_rounding: half_up``, so 4.5 counts as 5) or down (``fm_rounding: down``). The
-segment is looked up in a 5 × 5 grid of (R, FM) cells described by rules, each a segment with
-a recency range and an FM range (both inclusive); a segment may have several rules. The
-rules must cover every cell exactly once. The default grid is the widely used R × F
-segment map of RFM practice, read with FM, with its low-low corner split into *hibernating*
-(R 2) and *lost* (R 1):
+## RFM segments: `rfm_segments`
 
-==================  =========  =====
-key                 recency R  FM
-==================  =========  =====
-champions           5          4–5
-loyal               3–4        4–5
-potential_loyalist  4–5        2–3
-new                 5          1
-promising           4          1
-need_attention      3          3
-about_to_sleep      3          1–2
-at_risk             1–2        3–4
-cant_lose_them      1–2        5
-hibernating         2          1–2
-lost                1          1–2
-==================  =========  =====
+From the 1–5 scores of `cvm.data.summaries.rfm_scores` (5 = most recent, most purchases,
+most spend). *FM* is the average of the frequency and monetary scores, rounded half up
+(`segments.rfm.fm_rounding: half_up`, so 4.5 counts as 5) or down (`down`). The segment is
+looked up in the 5 × 5 grid of (R, FM) cells described by `segments.rfm.rules`: each rule is
+a segment with a recency range and an FM range (both inclusive), and a segment may have
+several rules. The rules must cover every cell exactly once; the configuration lists the
+cells left uncovered or covered twice otherwise. The default grid is the widely used R × F
+segment map of RFM practice, read with FM, with its low-low corner split into
+*hibernating* (R 2) and *lost* (R 1):
 
-5. Loyalty × profitability (:func:`loyalty_profitability`)
----------------------------------------------------------
+| key | recency R | FM |
+|---|---|---|
+| `champions` | 5 | 4–5 |
+| `loyal` | 3–4 | 4–5 |
+| `potential_loyalist` | 4–5 | 2–3 |
+| `new` | 5 | 1 |
+| `promising` | 4 | 1 |
+| `need_attention` | 3 | 3 |
+| `about_to_sleep` | 3 | 1–2 |
+| `at_risk` | 1–2 | 3–4 |
+| `cant_lose_them` | 1–2 | 5 |
+| `hibernating` | 2 | 1–2 |
+| `lost` | 1 | 1–2 |
+
+Scores outside 1–5, non-integer or missing are an error.
+
+## Loyalty × profitability: `loyalty_profitability`
+
 Reinartz & Kumar's matrix. *Loyalty* is the length of the relationship relative to the
 expected lifetime (a ratio the caller computes, for example tenure / expected lifetime);
-*profitability* is a margin. Each axis is split by an :class:`AxisSplit`, default
-``median`` (ties with the median count as long / high).
+*profitability* is a margin. Each axis is split by an `AxisSplit`
+(`segments.loyalty_profit.loyalty`, `segments.loyalty_profit.profitability`), default
+`median`, ties with the median counting as long / high.
 
-=============  ================  =============
-key            relationship      profitability
-=============  ================  =============
-true_friend    long              high
-butterfly      short             high
-barnacle       long              low
-stranger       short             low
-=============  ================  =============
+| key | relationship | profitability |
+|---|---|---|
+| `true_friend` | long | high |
+| `butterfly` | short | high |
+| `barnacle` | long | low |
+| `stranger` | short | low |
 
-6. Loyalty level (:func:`loyalty_level`)
-----------------------------------------
+## Loyalty level: `loyalty_level`
+
 A ladder from the number of purchases, the tenure (days since the first purchase or the
-registration) and the days since the last purchase. The first matching rule wins:
+registration) and the days since the last purchase (`segments.loyalty_level`). The first
+matching rule wins:
 
-=========  ======================================================================
-key        rule (defaults)
-=========  ======================================================================
-potential  no purchase yet (``n_purchases`` 0)
-new        at most ``new_max_purchases`` (1) purchase, or tenure under
-           ``new_max_tenure_days`` (90) days
-loyal      tenure at least ``loyal_min_tenure_days`` (730), at least
-           ``loyal_min_purchases`` (6) purchases, and the last purchase at most
-           ``loyal_max_days_since_last_purchase`` (365) days ago
-old        tenure at least ``old_min_tenure_days`` (365)
-regular    everyone else: repeat buyers of less than ``old_min_tenure_days``
-=========  ======================================================================
+| key | rule (defaults) |
+|---|---|
+| `potential` | no purchase yet (`n_purchases` 0) |
+| `new` | at most `new_max_purchases` (1) purchase, or tenure under `new_max_tenure_days` (90) days |
+| `loyal` | tenure at least `loyal_min_tenure_days` (730), at least `loyal_min_purchases` (6) purchases, and the last purchase at most `loyal_max_days_since_last_purchase` (365) days ago |
+| `old` | tenure at least `old_min_tenure_days` (365) |
+| `regular` | everyone else: repeat buyers with a tenure under `old_min_tenure_days` |
 
 Tenure and days since the last purchase may be missing (NaN) only for potential customers.
 
-7. Profile breakdown (:func:`breakdown`)
-----------------------------------------
+## Profile breakdown: `breakdown`
+
 Any segmentation against profile columns (gender, age band, region, channel …): per
 segment × profile value, the customers, their share of the segment and, given a value, its
 sum and share of the segment's value. Missing profile values form their own group
-``(missing)``; no customer is dropped.
+`(missing)`; no customer is dropped.
 
 >>> import numpy as np
 >>> current, potential = np.array([100.0, 80, 5, 0, 1]), np.array([50.0, 0, 90, 1, 2])
@@ -175,6 +167,15 @@ from pydantic_core import PydanticCustomError
 
 from cvm.errors import ConfigError, InvalidDataError
 from cvm.labels import TERMS, label
+
+__all__ = [
+    "AxisSplit", "MedianSplit", "Concentration", "ConcentrationSettings", "LoyaltyLevelSettings",
+    "LoyaltyProfitSettings", "PyramidSettings", "PyramidTier", "RFMRule", "RFMSettings",
+    "SegmentSettings", "ValueMatrixSettings",
+    "LOYALTY_LEVELS", "LOYALTY_PROFIT_CELLS", "RFM_SEGMENTS", "VALUE_MATRIX_CELLS",
+    "breakdown", "concentration", "labelled", "loyalty_level", "loyalty_profitability", "pyramid",
+    "pyramid_table", "rfm_segments", "tier_labels", "value_matrix",
+]
 
 VALUE_MATRIX_CELLS: tuple[str, ...] = ("strategic", "profit", "potential", "ordinary")
 RFM_SEGMENTS: tuple[str, ...] = (
@@ -214,10 +215,13 @@ class AxisSplit(_Settings):
         "high; 'threshold': values at or above `threshold` are high.",
     )
     share: float = Field(
-        0.20, gt=0, le=1, description="Share of customers counted as high with method 'top_share' (0.20 = top 20 %)."
+        0.20, gt=0, le=1,
+        description="Share of customers counted as high with method 'top_share' (0.20 = top 20 %); "
+        "ignored by the other methods.",
     )
     threshold: float | None = Field(
-        None, allow_inf_nan=False, description="The value at and above which a customer is high, with method 'threshold'."
+        None, allow_inf_nan=False,
+        description="The value at and above which a customer is high, with method 'threshold'.",
     )
 
     @model_validator(mode="after")
@@ -225,17 +229,32 @@ class AxisSplit(_Settings):
         if self.method == "threshold" and self.threshold is None:
             raise _invalid("method 'threshold' needs a threshold value (for example threshold: 1000)")
         if self.method != "threshold" and self.threshold is not None:
-            raise _invalid(f"threshold is set but method is {self.method!r}: set method: threshold, or remove threshold")
-        if self.method != "top_share" and "share" in self.model_fields_set:
-            raise _invalid(f"share is set but method is {self.method!r}: set method: top_share, or remove share")
+            raise _invalid(
+                f"threshold is set but method is {self.method!r}: set method: threshold, or remove threshold"
+            )
         return self
+
+
+class MedianSplit(AxisSplit):
+    """An :class:`AxisSplit` whose default method is the median (used by loyalty × profitability)."""
+
+    method: Literal["top_share", "median", "threshold"] = Field(
+        "median",
+        description="'median' (default): values at or above the median are high; 'top_share': the "
+        "top `share` of customers by value are high (ties with the cut included, values <= 0 "
+        "never); 'threshold': values at or above `threshold` are high.",
+    )
 
 
 class ValueMatrixSettings(_Settings):
     """Current × potential value matrix: how each axis is split into high and low."""
 
-    current: AxisSplit = Field(AxisSplit(), description="Split of current value (default: top 20 % are high).")
-    potential: AxisSplit = Field(AxisSplit(), description="Split of potential value (default: top 20 % are high).")
+    current: AxisSplit = Field(
+        AxisSplit(), description="Split of current value (default: top 20 % are high)."
+    )
+    potential: AxisSplit = Field(
+        AxisSplit(), description="Split of potential value (default: top 20 % are high)."
+    )
 
 
 class PyramidTier(_Settings):
@@ -247,8 +266,12 @@ class PyramidTier(_Settings):
         "vip, key, major and ordinary have built-in English and Chinese names.",
     )
     share: float = Field(gt=0, le=1, description="Share of customers in this tier (0.01 = 1 %).")
-    en: str | None = Field(None, min_length=1, max_length=60, description="English name (required for a key without a built-in name).")
-    zh: str | None = Field(None, min_length=1, max_length=60, description="Chinese name (required for a key without a built-in name).")
+    en: str | None = Field(
+        None, min_length=1, max_length=60, description="English name (required for a key without a built-in name)."
+    )
+    zh: str | None = Field(
+        None, min_length=1, max_length=60, description="Chinese name (required for a key without a built-in name)."
+    )
 
 
 DEFAULT_TIERS: tuple[PyramidTier, ...] = (
@@ -284,7 +307,9 @@ class PyramidSettings(_Settings):
                 f"tiers: the shares must sum to 1 (100 % of customers), they sum to {total:.6g} "
                 f"({shares}); change the shares so they add up to 1"
             )
-        unnamed = [t.key for t in self.tiers if f"pyramid.{t.key}" not in TERMS and (t.en is None or t.zh is None)]
+        unnamed = [
+            t.key for t in self.tiers if f"pyramid.{t.key}" not in TERMS and (t.en is None or t.zh is None)
+        ]
         if unnamed:
             raise _invalid(
                 f"tiers: tier {', '.join(unnamed)} has no built-in name: give it both en and zh names"
@@ -300,7 +325,9 @@ class ConcentrationSettings(_Settings):
         min_length=1,
         description="Top shares of customers in the Pareto table (0.20 = the top 20 %).",
     )
-    lorenz_points: int = Field(101, ge=2, le=100_001, description="Number of points of the Lorenz curve, from 0 to 1.")
+    lorenz_points: int = Field(
+        101, ge=2, le=100_001, description="Number of points of the Lorenz curve, from 0 to 1."
+    )
 
 
 class RFMRule(_Settings):
@@ -334,8 +361,9 @@ class RFMSettings(_Settings):
     """RFM segments from the recency score and the average of frequency and monetary scores."""
 
     fm_rounding: Literal["half_up", "down"] = Field(
-        "half_up", description="How the average of the frequency and monetary scores becomes a whole FM score: "
-        "'half_up' (4.5 -> 5) or 'down' (4.5 -> 4).",
+        "half_up",
+        description="How the average of the frequency and monetary scores becomes a whole FM "
+        "score: 'half_up' (4.5 -> 5) or 'down' (4.5 -> 4).",
     )
     rules: tuple[RFMRule, ...] = Field(
         DEFAULT_RFM_RULES,
@@ -348,7 +376,9 @@ class RFMSettings(_Settings):
         for rule in self.rules:
             for name, (low, high) in (("recency", rule.recency), ("fm", rule.fm)):
                 if low > high:
-                    raise _invalid(f"rules: {rule.segment} has {name} range [{low}, {high}]: the lowest score comes first")
+                    raise _invalid(
+                        f"rules: {rule.segment} has {name} range [{low}, {high}]: the lowest score comes first"
+                    )
         _ = self.grid
         return self
 
@@ -382,12 +412,13 @@ class RFMSettings(_Settings):
 class LoyaltyProfitSettings(_Settings):
     """Loyalty × profitability (Reinartz & Kumar): how each axis is split."""
 
-    loyalty: AxisSplit = Field(
-        AxisSplit(method="median"),
-        description="Split of loyalty (relationship length / expected lifetime) into long and short; default median.",
+    loyalty: MedianSplit = Field(
+        MedianSplit(),
+        description="Split of loyalty (relationship length / expected lifetime) into long and "
+        "short; default median.",
     )
-    profitability: AxisSplit = Field(
-        AxisSplit(method="median"), description="Split of profitability (margin) into high and low; default median."
+    profitability: MedianSplit = Field(
+        MedianSplit(), description="Split of profitability (margin) into high and low; default median."
     )
 
 
@@ -395,9 +426,15 @@ class LoyaltyLevelSettings(_Settings):
     """Thresholds of the loyalty ladder potential → new → regular → old → loyal."""
 
     new_max_purchases: int = Field(1, ge=1, description="A customer with at most this many purchases is new.")
-    new_max_tenure_days: float = Field(90, ge=0, allow_inf_nan=False, description="A customer whose tenure is under this many days is new.")
-    old_min_tenure_days: float = Field(365, ge=0, allow_inf_nan=False, description="A repeat customer with at least this tenure (days) is old.")
-    loyal_min_tenure_days: float = Field(730, ge=0, allow_inf_nan=False, description="Loyal needs at least this tenure (days).")
+    new_max_tenure_days: float = Field(
+        90, ge=0, allow_inf_nan=False, description="A customer whose tenure is under this many days is new."
+    )
+    old_min_tenure_days: float = Field(
+        365, ge=0, allow_inf_nan=False, description="A repeat customer with at least this tenure (days) is old."
+    )
+    loyal_min_tenure_days: float = Field(
+        730, ge=0, allow_inf_nan=False, description="Loyal needs at least this tenure (days)."
+    )
     loyal_min_purchases: int = Field(6, ge=1, description="Loyal needs at least this many purchases.")
     loyal_max_days_since_last_purchase: float = Field(
         365, ge=0, allow_inf_nan=False, description="Loyal needs a purchase within this many days."
@@ -428,11 +465,17 @@ class SegmentSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    value_matrix: ValueMatrixSettings = Field(ValueMatrixSettings(), description="Current × potential value matrix.")
+    value_matrix: ValueMatrixSettings = Field(
+        ValueMatrixSettings(), description="Current × potential value matrix."
+    )
     pyramid: PyramidSettings = Field(PyramidSettings(), description="Customer pyramid tiers.")
-    concentration: ConcentrationSettings = Field(ConcentrationSettings(), description="Pareto table and Lorenz curve.")
+    concentration: ConcentrationSettings = Field(
+        ConcentrationSettings(), description="Pareto table and Lorenz curve."
+    )
     rfm: RFMSettings = Field(RFMSettings(), description="RFM segment rules.")
-    loyalty_profit: LoyaltyProfitSettings = Field(LoyaltyProfitSettings(), description="Loyalty × profitability matrix.")
+    loyalty_profit: LoyaltyProfitSettings = Field(
+        LoyaltyProfitSettings(), description="Loyalty × profitability matrix."
+    )
     loyalty_level: LoyaltyLevelSettings = Field(LoyaltyLevelSettings(), description="Loyalty level ladder.")
 
 
@@ -466,7 +509,8 @@ def _array(values: Any, name: str) -> np.ndarray:
             array = np.asarray(values, dtype=float)
     except (TypeError, ValueError) as exc:
         raise InvalidDataError(
-            f"{name}: values must be numbers ({exc})", hint=f"pass {name} as a numeric array, one value per customer"
+            f"{name}: values must be numbers ({exc})",
+            hint=f"pass {name} as a numeric array, one value per customer",
         ) from exc
     if array.ndim != 1:
         raise InvalidDataError(
@@ -479,7 +523,7 @@ def _array(values: Any, name: str) -> np.ndarray:
 def _require(ok: np.ndarray, name: str, rule: str, values: np.ndarray, hint: str) -> None:
     bad = np.flatnonzero(~ok)
     if bad.size:
-        examples = ", ".join(f"row {i} (value {values[i]!r})" for i in bad[:3].tolist())
+        examples = ", ".join(f"row {i} (value {values[i].item()!r})" for i in bad[:3].tolist())
         raise InvalidDataError(
             f"{name}: {rule}: {bad.size} row(s) break it, for example {examples}", hint=hint
         )
@@ -562,7 +606,8 @@ def value_matrix(current: Any, potential: Any, settings: Any = None) -> pd.Categ
     current = _finite(current, "current")
     potential = _finite(potential, "potential")
     _same_length(current=current, potential=potential)
-    return _two_by_two(_high(current, section.current), _high(potential, section.potential), VALUE_MATRIX_CELLS)
+    high_current, high_potential = _high(current, section.current), _high(potential, section.potential)
+    return _two_by_two(high_current, high_potential, VALUE_MATRIX_CELLS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -622,7 +667,7 @@ def _codes_of(segment: Any, categories: Sequence[str] | None, name: str) -> tupl
     if isinstance(segment, pd.Categorical) and (
         categories is None or [str(c) for c in segment.categories] == list(categories)
     ):
-        cat = segment
+        codes, keys = np.asarray(segment.codes), [str(c) for c in segment.categories]
     else:
         raw = np.asarray(segment, dtype=object)
         if raw.ndim != 1:
@@ -630,9 +675,12 @@ def _codes_of(segment: Any, categories: Sequence[str] | None, name: str) -> tupl
                 f"{name}: expected one value per customer (a 1-D array), got shape {raw.shape}",
                 hint=f"pass {name} as a single column",
             )
-        cat = pd.Categorical(raw, categories=None if categories is None else list(categories))
-    codes = np.asarray(cat.codes)
-    keys = [str(c) for c in cat.categories]
+        if categories is None:
+            cat = pd.Categorical(raw)
+            codes, keys = np.asarray(cat.codes), [str(c) for c in cat.categories]
+        else:  # keys outside the categories get -1 (reported below)
+            keys = list(categories)
+            codes = pd.Index(keys).get_indexer(raw)
     bad = np.flatnonzero(codes < 0)
     if bad.size:
         source = np.asarray(segment, dtype=object)
@@ -870,7 +918,8 @@ def loyalty_level(
     for name, column in (("tenure_days", tenure), ("days_since_last_purchase", since)):
         _require(~buyer | (np.isfinite(column) & (column >= 0)), name,
                  "must be a finite number of days >= 0 for customers with purchases", column,
-                 hint=f"compute {name} for every customer who bought (it may be missing only when n_purchases is 0)")
+                 hint=f"compute {name} for every customer who bought "
+                 "(it may be missing only when n_purchases is 0)")
         _require(buyer | np.isnan(column) | (column >= 0), name, "must be >= 0 or missing", column,
                  hint=f"{name} cannot be negative")
     with np.errstate(invalid="ignore"):
@@ -894,29 +943,35 @@ def loyalty_level(
 
 
 def labelled(
-    keys: Any, prefix: str, names: Mapping[str, tuple[str, str]] | None = None
+    keys: Any, prefix: str, settings: Any = None, names: Mapping[str, tuple[str, str]] | None = None
 ) -> tuple[pd.Categorical, pd.Categorical]:
     """English and Chinese labels of segment keys, as two Categoricals (only the categories are mapped).
 
     ``prefix`` is the label family (``value_matrix``, ``pyramid``, ``rfm``, ``loyalty_profit``,
-    ``loyalty_level``); ``names`` overrides labels per key, for example
-    ``names=tier_labels(settings)`` for configured pyramid tiers.
+    ``loyalty_level``). For ``pyramid``, the tier names come from ``settings`` (see
+    :func:`tier_labels`), so configured tiers get their own names. ``names`` overrides the
+    labels of single keys: ``{key: (english, chinese)}``. Keys with the same label are merged
+    into one category; missing keys stay missing.
 
     >>> en, zh = labelled(value_matrix([9.0, 1, 1, 1, 1], [9.0, 1, 1, 1, 1]), "value_matrix")
     >>> en.tolist()[:2], zh.tolist()[:2]
     (['strategic', 'ordinary'], ['战略客户', '普通客户'])
+    >>> gold = SegmentSettings.model_validate({"pyramid": {"tiers": [
+    ...     {"key": "gold", "share": 0.5, "en": "Gold", "zh": "金卡"}, {"key": "ordinary", "share": 0.5}]}})
+    >>> labelled(pyramid([3.0, 1.0], gold), "pyramid", gold)[1].tolist()
+    ['金卡', '普通客户']
     """
     if isinstance(keys, pd.Series) and isinstance(keys.dtype, pd.CategoricalDtype):
         keys = keys.array
     if not isinstance(keys, pd.Categorical):
         keys = pd.Categorical(np.asarray(keys, dtype=object))
     categories = [str(c) for c in keys.categories]
-    names = dict(names or {})
+    names = {**(tier_labels(settings) if prefix == "pyramid" else {}), **(names or {})}
     unknown = [c for c in categories if c not in names and f"{prefix}.{c}" not in TERMS]
     if unknown:
         raise InvalidDataError(
             f"labels: no {prefix!r} label for {', '.join(map(repr, unknown))}",
-            hint="check the prefix, or pass names= (for configured pyramid tiers: names=tier_labels(settings))",
+            hint="check the prefix; for configured pyramid tiers pass the settings they were made with",
         )
     codes = np.asarray(keys.codes)
     out = []
