@@ -245,12 +245,62 @@ def models_reference() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def value_reference() -> str:
+    """Markdown for ``docs/value.md``: the customer value table and how each part is computed."""
+    from cvm.value.table import VALUE_COLUMNS
+
+    lines = [
+        "# Customer value / 客户价值",
+        "",
+        "Generated from the code of `cvm.value` by `python -m cvm.cli.docgen`; do not edit by hand.",
+        "",
+        _module_body("cvm.value.table").replace("\n#", "\n##"),
+        "",
+        "## Columns of the customer value table / 客户价值表字段",
+        "",
+        "| column | meaning | 说明 |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{column}` | {meaning} | {chinese} |" for column, meaning, chinese in VALUE_COLUMNS]
+    lines.append("")
+    for module_name, title in (
+        ("cvm.value.history", "Historical value"),
+        ("cvm.value.forecast", "Forecast and CLV"),
+        ("cvm.value.composition", "Composition, negative value, value at risk"),
+        ("cvm.value.segments", "Segmentations"),
+        ("cvm.value.scoring", "Scoring models"),
+    ):
+        lines += [f"## {title} (`{module_name}`)", "", _module_body(module_name), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def value_config_reference() -> str:
+    """Markdown for ``docs/value-config.md``: every setting with its default, and the default file."""
+    from cvm.value.config import ValueConfig, default_config_yaml, settings_reference
+
+    lines = [
+        "# Value configuration / 价值配置",
+        "",
+        "Generated from `cvm.value.config` by `python -m cvm.cli.docgen`; do not edit by hand.",
+        "",
+        _module_body("cvm.value.config"),
+        "",
+        "| setting | default | meaning |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{key}` | `{default}` | {meaning} |" for key, default, meaning in settings_reference(ValueConfig)]
+    lines += ["", "The whole default configuration, as a file:", "", "```yaml", default_config_yaml().rstrip(), "```"]
+    return "\n".join(lines).rstrip() + "\n"
+
+
 PAGES = {
     "cli.md": cli_reference,
     "data-model.md": data_model_reference,
     "validation.md": validation_reference,
     "summaries.md": summaries_reference,
     "models.md": models_reference,
+    "value.md": value_reference,
+    "value-config.md": value_config_reference,
 }
 
 

@@ -18,6 +18,7 @@ cvm.errors.ConfigError: value configuration: clv.annual_discount_rate: Input sho
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -159,6 +160,46 @@ def load_config(source: str | Path | Mapping[str, Any] | ValueConfig | None = No
         return ValueConfig.model_validate(dict(data))
     except ValidationError as exc:
         raise ConfigError(f"{where}: " + "; ".join(_describe(error) for error in exc.errors())) from exc
+
+
+def default_config_yaml() -> str:
+    """The default configuration as a YAML file users can copy and edit.
+
+    >>> load_config(yaml.safe_load(default_config_yaml())) == ValueConfig()
+    True
+    """
+    header = (
+        "# CVM value configuration (docs/value-config.md). Delete what you do not change:\n"
+        "# every setting left out takes its default.\n"
+    )
+    data = ValueConfig().model_dump(mode="json")
+    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None)
+
+
+def settings_reference(model: type[BaseModel] | BaseModel, prefix: str = "") -> list[tuple[str, str, str]]:
+    """``(key, default, description)`` of every setting, nested sections flattened with dots.
+
+    The defaults are those of the default configuration (a section's own default instance,
+    which may differ from its class's field defaults).
+
+    >>> ("clv.horizon_years", "3.0") in [row[:2] for row in settings_reference(ValueConfig)]
+    True
+    """
+    instance = model if isinstance(model, BaseModel) else model()
+    rows: list[tuple[str, str, str]] = []
+    for name, info in type(instance).model_fields.items():
+        key = f"{prefix}{name}"
+        default = getattr(instance, name)
+        if isinstance(default, BaseModel):
+            rows += settings_reference(default, f"{key}.")
+            continue
+        if isinstance(default, tuple | list):
+            default = [d.model_dump(mode="json") if isinstance(d, BaseModel) else d for d in default]
+        text = json.dumps(default, ensure_ascii=False)
+        if len(text) > 60:
+            text = "see the default file below"
+        rows.append((key, text, " ".join((info.description or "").split())))
+    return rows
 
 
 def _describe(error: Mapping[str, Any]) -> str:

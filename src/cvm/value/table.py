@@ -1,0 +1,520 @@
+"""The customer value table: one row per customer with history, forecast, CLV and every segment.
+
+:func:`customer_value` takes the per-customer summaries of the data layer and the fitted
+models, and returns a :class:`CustomerValue`: the table (columns in ``docs/value.md``) and
+the summary tables built from it (customer equity per segment, cohort and acquisition
+channel; the pyramid; concentration; value at risk per tier). Every category column comes
+with its English and Chinese label (``<column>_en``, ``<column>_zh``), and every fallback
+taken (estimated costs, missing acquisition costs …) is listed in ``notes``.
+
+Customers of the ``customers`` table without any purchase up to the observation end are
+*prospects*: they get a row with zero history and value, no probability of being alive,
+and the loyalty level ``potential``.
+
+>>> import datetime as dt
+>>> from cvm.value.table import example_inputs
+>>> inputs = example_inputs()
+>>> result = customer_value(**inputs)
+>>> len(result.table), result.table["customer_id"].tolist()[:3]
+(6, ['c1', 'c2', 'c3'])
+>>> round(float(result.table["clv"].sum()), 2) == round(result.customer_equity, 2)
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cvm.data.timeunit import GREGORIAN_YEAR_DAYS, TimeUnit
+from cvm.errors import InvalidDataError, MissingColumnError
+from cvm.labels import label
+from cvm.value import composition, segments
+from cvm.value.config import ValueConfig, load_config
+from cvm.value.forecast import forecast_margin_ratio, forecast_value, simple_clv
+from cvm.value.history import historical_value
+from cvm.value.scoring import score_all
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CustomerValue", "customer_value", "example_inputs", "PROFILE_COLUMNS"]
+
+PROFILE_COLUMNS = (
+    "acquisition_channel", "gender", "age_band", "education", "occupation", "income_band",
+    "region", "customer_type", "segment",
+)
+"""Profile attributes of the ``customers`` table carried into the value table when present."""
+
+SUMMARY_COLUMNS = ("frequency", "recency", "T", "monetary_value")
+
+VALUE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("customer_id", "the customer", "客户编号"),
+    ("first_purchase", "date of the first purchase", "首次购买日期"),
+    ("last_purchase", "date of the last purchase up to the observation end", "最近一次购买日期"),
+    ("n_purchases", "purchase days up to the end, the first included (0 for prospects)", "购买天数（含首次）"),
+    ("tenure_days", "days from the first purchase to the end", "客户关系天数"),
+    ("days_since_last_purchase", "days from the last purchase to the end", "距最近一次购买的天数"),
+    ("frequency, recency, T, monetary_value", "the BTYD summary the model reads, in its time unit",
+     "模型使用的 BTYD 汇总"),
+    ("average_order_value", "revenue / n_purchases", "平均订单金额"),
+    ("revenue", "net revenue to date", "累计净收入"),
+    ("product_cost", "product cost to date (estimated from margin.margin_rate where not recorded)",
+     "累计商品成本（无记录时按毛利率估算）"),
+    ("marketing_cost", "relationship-marketing cost to date", "累计关系营销成本"),
+    ("gross_margin", "CRM gross margin to date: revenue − product cost − marketing cost", "累计 CRM 毛利"),
+    ("returns, gross_sales", "amount returned, and the positive amounts before returns", "退货金额、退货前销售额"),
+    ("cost_source", "recorded or estimated product cost", "成本来源：实际记录或估算"),
+    ("revenue_hist_k, product_cost_hist_k, marketing_cost_hist_k, gross_margin_hist_k, orders_hist_k",
+     "the same in each of the last K calendar periods, k = 1 the oldest, K the one holding the end",
+     "最近 K 个日历期间的同类数据，k = 1 为最早一期"),
+    ("gross_margin_recent", "CRM gross margin of the last K periods", "最近 K 期的 CRM 毛利"),
+    ("credit_index", "1 − returns / gross sales (1 = never returns)", "信用指数：1 − 退货额 / 销售额"),
+    ("p_alive", "probability that the customer is still active at the end", "期末仍活跃的概率"),
+    ("p_alive_previous", "the same one forecast period earlier (blank if not acquired then, or not given)",
+     "上一期的存活概率"),
+    ("expected_spend", "expected spend per future purchase (Gamma-Gamma)", "预期每次消费金额"),
+    ("forecast_purchases_k, forecast_revenue_k, forecast_margin_k",
+     "expected purchases, revenue and margin in the k-th coming calendar period", "未来第 k 期的预期购买、收入和毛利"),
+    ("forecast_margin_total", "expected margin of the next K periods", "未来 K 期的预期毛利合计"),
+    ("margin_growth", "forecast_margin_total − gross_margin_recent", "毛利增长：未来 K 期预期 − 最近 K 期实际"),
+    ("clv", "discounted expected margin over clv.horizon_years (the potential value)",
+     "未来 clv.horizon_years 年的折现预期毛利（潜在价值）"),
+    ("simple_clv", "average order value × purchases a year × lifespan × margin ratio − acquisition cost",
+     "简易 CLV：平均订单额 × 年购买次数 × 预期寿命 × 毛利率 − 获客成本"),
+    ("acquisition_date, acquisition_cost", "from the customers table (first purchase when no date)", "获客日期与成本"),
+    ("acquisition_channel, gender, age_band, …", "profile attributes of the customers table, when present",
+     "客户表中的画像属性"),
+    ("cohort", "first day of the acquisition period (forecast.period)", "获客期间首日"),
+    ("realized_value, potential_value, influence_value", "the value composition (see below)",
+     "价值构成：已实现、潜在、影响价值"),
+    ("total_value", "realized + potential + influence value", "总价值"),
+    ("clv_net", "realized value + CLV − acquisition cost", "扣除获客成本后的终身价值"),
+    ("negative_value, negative_reason", "whether the value is negative and why", "是否负价值及原因"),
+    ("value_matrix", "strategic / profit / potential / ordinary", "价值矩阵：战略、利润、潜力、普通客户"),
+    ("pyramid", "customer pyramid tier", "客户金字塔层级"),
+    ("loyalty_profit", "true friend / butterfly / barnacle / stranger", "忠诚度 × 盈利性分群"),
+    ("loyalty_level", "potential / new / regular / old / loyal customer", "忠诚度等级"),
+    ("recency_score, frequency_score, monetary_score, rfm_segment", "RFM scores (1–5) and segment", "RFM 得分与分群"),
+    ("at_risk, value_at_risk", "valuable customer with falling P(alive), and the expected margin lost",
+     "价值客户存活概率下降，及预期损失的毛利"),
+    ("score_<model>, score_tier_<model>", "composite score (0–100) and tier of each scoring model",
+     "各评分模型的综合得分（0–100）与等级"),
+    ("<category>_en, <category>_zh", "English and Chinese label of every category column", "各分类列的中英文标签"),
+)
+"""Every column of the customer value table, documented in ``docs/value.md``."""
+
+
+@dataclass
+class CustomerValue:
+    """The customer value table and the summary tables built from it."""
+
+    table: pd.DataFrame
+    equity: pd.DataFrame
+    pyramid: pd.DataFrame
+    concentration: Any
+    value_at_risk: pd.DataFrame
+    history_periods: list[tuple[dt.date, dt.date]]
+    forecast_periods: list[tuple[dt.date, dt.date]]
+    margin_ratio: float
+    config: ValueConfig
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def customer_equity(self) -> float:
+        """Customer equity of the whole base: the sum of every customer's CLV."""
+        return float(self.table["clv"].sum())
+
+    def breakdown(self, segmentation: str, by: list[str] | str, value: str | None = "total_value") -> pd.DataFrame:
+        """A segmentation column crossed with profile columns (see :func:`cvm.value.segments.breakdown`)."""
+        by = [by] if isinstance(by, str) else list(by)
+        missing = [c for c in [segmentation, *by] if c not in self.table.columns]
+        if missing:
+            raise MissingColumnError(
+                f"the customer value table has no column(s) {missing}",
+                hint=f"profile columns present: {[c for c in PROFILE_COLUMNS if c in self.table.columns]}",
+            )
+        return segments.breakdown(self.table[segmentation], self.table[by],
+                                  None if value is None else self.table[value])
+
+
+def _frame(table: Any, name: str) -> pd.DataFrame:
+    if table is None:
+        return None
+    if isinstance(table, pd.DataFrame):
+        return table
+    if hasattr(table, "to_pandas"):
+        return table.to_pandas()
+    if hasattr(table, "execute"):
+        return table.execute()
+    try:
+        return pd.DataFrame(table)
+    except (TypeError, ValueError) as exc:
+        raise InvalidDataError(f"{name}: not a table ({type(table).__name__})") from exc
+
+
+def _ids(frame: pd.DataFrame, name: str, column: str = "customer_id") -> pd.Index:
+    if column not in frame.columns:
+        raise MissingColumnError(f"{name}: the table has no column {column!r} (columns: {list(frame.columns)})")
+    ids = pd.Index(frame[column].astype("string"), name="customer_id")
+    if ids.hasnans:
+        raise InvalidDataError(f"{name}: column {column!r} has blank customer ids")
+    if not ids.is_unique:
+        duplicated = ids[ids.duplicated()][:3].tolist()
+        raise InvalidDataError(f"{name}: customer ids must be unique, but {duplicated} appear more than once")
+    return ids
+
+
+def customer_value(
+    history: Any,
+    summary: Any,
+    *,
+    model: Any,
+    observation_end: dt.date | str,
+    unit: TimeUnit | str,
+    spend_model: Any = None,
+    config: Any = None,
+    previous_summary: Any = None,
+    customers: Any = None,
+    referrals: Any = None,
+    rfm: Any = None,
+    has_marketing_costs: bool | None = None,
+) -> CustomerValue:
+    """Build the customer value table.
+
+    ``history`` comes from :func:`cvm.data.summaries.value_history` and ``summary`` from
+    :func:`cvm.data.summaries.btyd_summary` (in the model's ``unit``), both at
+    ``observation_end``; ``previous_summary`` is the BTYD summary one forecast period earlier
+    (for value at risk); ``customers`` the profile table (acquisition date, channel and cost,
+    gender, region …); ``referrals`` has ``referrer_id, referred_id``; ``rfm`` comes from
+    :func:`cvm.data.summaries.rfm_scores`. Tables may be pandas, pyarrow or Ibis.
+    """
+    config = load_config(config)
+    unit = TimeUnit.parse(unit)
+    end = observation_end if isinstance(observation_end, dt.date) else dt.date.fromisoformat(str(observation_end))
+    periods = config.forecast.periods
+    notes: list[str] = []
+
+    hist = _frame(history, "history")
+    ids = _ids(hist, "history")
+    summ = _frame(summary, "summary")
+    summary_ids = _ids(summ, "summary")
+    position = summary_ids.get_indexer(ids)
+    if (position < 0).any():
+        example = ids[position < 0][:3].tolist()
+        raise InvalidDataError(
+            f"summary: {int((position < 0).sum())} customer(s) of the history have no BTYD summary, e.g. {example}",
+            hint="compute both tables from the same transactions and observation end",
+        )
+    for column in ("frequency", "recency", "T"):
+        if column not in summ.columns:
+            raise MissingColumnError(f"summary: the table has no column {column!r}")
+    summ = summ.iloc[position].reset_index(drop=True)
+    if "monetary_value" not in summ.columns:
+        summ["monetary_value"] = 0.0
+
+    past = historical_value(hist, config, periods=periods, has_marketing_costs=has_marketing_costs)
+    notes += past.notes
+    margin_ratio, ratio_source = forecast_margin_ratio(config, past.margin_ratio)
+    notes.append(f"Forecast margin = forecast revenue × {ratio_source}.")
+    n_purchases = hist["n_purchases"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        aov = np.where(n_purchases > 0, past.columns["revenue"] / n_purchases, np.nan)
+    previous = None
+    if previous_summary is not None:
+        prev = _frame(previous_summary, "previous_summary")
+        prev_pos = _ids(prev, "previous_summary").get_indexer(ids)
+        previous = prev.reindex(prev_pos).reset_index(drop=True) if len(prev) else None
+        if previous is not None:
+            previous = pd.DataFrame({c: np.where(prev_pos >= 0, prev[c].to_numpy(dtype=float)[np.maximum(prev_pos, 0)], np.nan)
+                                     for c in ("frequency", "recency", "T")})
+    future = forecast_value(
+        model, spend_model, summ, observation_end=end, unit=unit, config=config,
+        margin_ratio=margin_ratio, average_order_value=aov, previous_summary=previous,
+    )
+    notes += future.notes
+
+    columns: dict[str, Any] = {"customer_id": ids.to_numpy()}
+    for name in ("first_purchase", "last_purchase", "n_purchases", "tenure_days", "days_since_last_purchase"):
+        if name not in hist.columns:
+            raise MissingColumnError(f"history: the table has no column {name!r}",
+                                     hint="pass the table from cvm.data.summaries.value_history")
+        columns[name] = hist[name].to_numpy()
+    for name in SUMMARY_COLUMNS:
+        columns[name] = summ[name].to_numpy(dtype=float)
+    columns["average_order_value"] = aov
+    columns |= past.columns
+    columns |= future.columns
+    table = pd.DataFrame(columns)
+    table["cost_source"] = pd.Categorical(table["cost_source"], categories=["recorded", "estimated"])
+    if "p_alive_previous" not in table.columns:
+        table["p_alive_previous"] = np.nan
+        notes.append("No earlier BTYD summary was given: value at risk cannot see falling P(alive) and is 0.")
+    table["margin_growth"] = table["forecast_margin_total"] - table["gross_margin_recent"]
+
+    table = _join_profile(table, _frame(customers, "customers"), end, config, notes)
+    table["simple_clv"] = simple_clv(
+        table["average_order_value"], table["n_purchases"], table["tenure_days"], config=config,
+        margin_ratio=margin_ratio, acquisition_cost=table["acquisition_cost"],
+    )
+    table["realized_value"] = table["gross_margin"]
+    table["potential_value"] = table["clv"]
+    if referrals is not None:
+        refs = _frame(referrals, "referrals")
+        for column in ("referrer_id", "referred_id"):
+            if column not in refs.columns:
+                raise MissingColumnError(f"referrals: the table has no column {column!r}")
+        table["influence_value"] = composition.influence_value(
+            table["customer_id"], table["realized_value"], referrer=refs["referrer_id"], referred=refs["referred_id"],
+            decay=config.referral.indirect_decay, max_depth=config.referral.max_depth,
+        )
+    else:
+        table["influence_value"] = 0.0
+    table["total_value"] = table["realized_value"] + table["potential_value"] + table["influence_value"]
+    table["clv_net"] = table["realized_value"] + table["clv"] - table["acquisition_cost"].fillna(0.0)
+
+    reason = composition.negative_value_reason(
+        revenue=table["revenue"], product_cost=table["product_cost"], marketing_cost=table["marketing_cost"],
+        returns=table["returns"], realized=table["realized_value"], potential=table["potential_value"],
+        acquisition_cost=table["acquisition_cost"],
+    )
+    table["negative_value"] = ~pd.isna(reason)
+    _add_category(table, "negative_reason", reason, "negative")
+
+    _add_segments(table, _frame(rfm, "rfm"), config, notes)
+    at_risk, amount = composition.value_at_risk(
+        valuable=table["value_matrix"].isin(config.risk.valuable_tiers).to_numpy(),
+        p_alive=table["p_alive"], p_alive_previous=table["p_alive_previous"], clv=table["clv"],
+        min_drop=config.risk.min_drop,
+    )
+    table["at_risk"] = at_risk
+    table["value_at_risk"] = amount
+    for name, scored in score_all(table, config.scoring).items():
+        table[f"score_{name}"] = scored["score"].to_numpy()
+        for suffix in ("", "_en", "_zh"):
+            table[f"score_tier_{name}{suffix}"] = scored[f"tier{suffix}"].to_numpy()
+
+    history_periods = _history_periods(end, config)
+    return CustomerValue(
+        table=table,
+        equity=equity_table(table),
+        pyramid=segments.pyramid_table(
+            table["total_value"], table["pyramid"], realized=table["realized_value"],
+            potential=table["potential_value"], influence=table["influence_value"], settings=config.segments,
+        ),
+        concentration=segments.concentration(table["total_value"], config.segments),
+        value_at_risk=risk_table(table),
+        history_periods=history_periods,
+        forecast_periods=future.periods,
+        margin_ratio=margin_ratio,
+        config=config,
+        notes=notes,
+    )
+
+
+def _history_periods(end: dt.date, config: ValueConfig) -> list[tuple[dt.date, dt.date]]:
+    period = TimeUnit.parse(config.forecast.period)
+    starts = [period.period_start(end)]
+    for _ in range(config.forecast.periods - 1):
+        starts.insert(0, period.period_start(starts[0] - dt.timedelta(days=1)))
+    ends = [s - dt.timedelta(days=1) for s in starts[1:]] + [end]
+    return list(zip(starts, ends, strict=True))
+
+
+def _join_profile(table: pd.DataFrame, profile: pd.DataFrame | None, end: dt.date, config: ValueConfig,
+                  notes: list[str]) -> pd.DataFrame:
+    """Acquisition date, channel and cost and the profile attributes; prospects get their own rows."""
+    period = TimeUnit.parse(config.forecast.period)
+    first = pd.to_datetime(table["first_purchase"])
+    if profile is None:
+        table["acquisition_cost"] = np.nan
+        table["acquisition_date"] = first.dt.date
+        notes.append("No customers table: acquisition costs are unknown (CLV is not netted) and the cohort is "
+                     "the period of the first purchase.")
+    else:
+        profile_ids = _ids(profile, "customers")
+        position = profile_ids.get_indexer(pd.Index(table["customer_id"].astype("string")))
+        prospects = np.setdiff1d(np.arange(len(profile)), position[position >= 0])
+        if prospects.size:
+            extra = pd.DataFrame({"customer_id": profile_ids[prospects].to_numpy()})
+            table = pd.concat([table, extra], ignore_index=True)
+            position = np.concatenate([position, prospects])
+            notes.append(f"{prospects.size:,} customer(s) of the customers table have no purchase up to the end: "
+                         "they are listed as prospects with no value yet.")
+        def take(column: str, default: Any = np.nan) -> np.ndarray:
+            if column not in profile.columns:
+                return np.full(len(table), default, dtype=object if isinstance(default, str) or default is None else float)
+            values = profile[column].to_numpy()
+            out = np.where(position >= 0, values[np.maximum(position, 0)], None)
+            return out
+        table["acquisition_cost"] = pd.to_numeric(pd.Series(take("acquisition_cost")), errors="coerce").to_numpy()
+        acquired = pd.to_datetime(pd.Series(take("acquisition_date", None)), errors="coerce")
+        first = pd.to_datetime(table["first_purchase"])
+        table["acquisition_date"] = acquired.fillna(first).dt.date
+        for column in PROFILE_COLUMNS:
+            if column in profile.columns:
+                table[column] = pd.Series(take(column, None), dtype="string")
+        unknown = int(table["acquisition_cost"].isna().sum())
+        if unknown:
+            notes.append(f"{unknown:,} customer(s) have no acquisition cost: their CLV is not netted.")
+        keep_blank = ("acquisition_cost", "p_alive", "p_alive_previous", "average_order_value", "expected_spend",
+                      "tenure_days", "days_since_last_purchase")
+        fill = {c: 0.0 for c in table.columns if pd.api.types.is_float_dtype(table[c]) and c not in keep_blank}
+        fill["credit_index"] = 1.0
+        table = table.fillna(fill)
+        table["n_purchases"] = table["n_purchases"].astype("int64")
+    dates = pd.to_datetime(table["acquisition_date"])
+    truncated = dates.dt.to_period({"month": "M", "quarter": "Q", "year": "Y"}[period.value]).dt.start_time
+    table["cohort"] = truncated.dt.date
+    return table
+
+
+def _add_category(table: pd.DataFrame, column: str, keys: pd.Categorical, prefix: str) -> None:
+    table[column] = keys
+    categories = list(keys.categories)
+    for lang in ("en", "zh"):
+        names = [label(f"{prefix}.{key}", lang) for key in categories]
+        table[f"{column}_{lang}"] = pd.Categorical.from_codes(keys.codes, categories=names) if len(set(names)) == len(names) \
+            else pd.Series(np.array(names, dtype=object)[keys.codes], dtype="string").where(keys.codes >= 0)
+
+
+def _add_segments(table: pd.DataFrame, rfm: pd.DataFrame | None, config: ValueConfig, notes: list[str]) -> None:
+    settings = config.segments
+    purchased = table["n_purchases"].to_numpy(dtype=float) > 0
+    table["value_matrix"] = segments.value_matrix(table["realized_value"], table["potential_value"], settings)
+    table["pyramid"] = segments.pyramid(table["total_value"], settings)
+    lifespan_days = config.clv.simple_lifespan_years * GREGORIAN_YEAR_DAYS
+    table["loyalty_profit"] = segments.loyalty_profitability(
+        np.nan_to_num(table["tenure_days"].to_numpy(dtype=float)) / lifespan_days, table["gross_margin"], settings)
+    table["loyalty_level"] = segments.loyalty_level(
+        table["n_purchases"], table["tenure_days"], table["days_since_last_purchase"], settings)
+    for column, prefix in (("value_matrix", "value_matrix"), ("pyramid", "pyramid"),
+                           ("loyalty_profit", "loyalty_profit"), ("loyalty_level", "loyalty_level")):
+        english, chinese = segments.labelled(table[column], prefix, settings)
+        table[f"{column}_en"], table[f"{column}_zh"] = english, chinese
+    if rfm is None:
+        notes.append("No RFM scores were given: the RFM segment is left out.")
+        return
+    position = _ids(rfm, "rfm").get_indexer(pd.Index(table["customer_id"].astype("string")))
+    for column in ("recency_score", "frequency_score", "monetary_score"):
+        if column not in rfm.columns:
+            raise MissingColumnError(f"rfm: the table has no column {column!r}",
+                                     hint="pass the table from cvm.data.summaries.rfm_scores")
+        values = rfm[column].to_numpy(dtype=float)
+        table[column] = np.where(position >= 0, values[np.maximum(position, 0)], np.nan)
+    scored = purchased & (position >= 0)
+    keys = np.full(len(table), None, dtype=object)
+    if scored.any():
+        seg = segments.rfm_segments(*(table.loc[scored, c].to_numpy() for c in
+                                      ("recency_score", "frequency_score", "monetary_score")), settings)
+        keys[scored] = np.asarray(seg, dtype=object)
+        table["rfm_segment"] = pd.Categorical(keys, categories=seg.categories)
+    else:
+        table["rfm_segment"] = pd.Categorical(keys)
+    english, chinese = segments.labelled(table["rfm_segment"], "rfm", settings)
+    table["rfm_segment_en"], table["rfm_segment_zh"] = english, chinese
+
+
+def equity_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Customer equity (sum of CLV) for the base and per value tier, pyramid tier, cohort and channel.
+
+    One row per group: ``grouping`` (``base``, ``value_matrix``, ``pyramid``, ``cohort``,
+    ``acquisition_channel``), ``group``, customers, realized value, customer equity (sum of
+    CLV), lifetime value net of acquisition cost, acquisition cost, and CLV / acquisition cost
+    (realized + future margin over acquisition cost, where acquisition costs are known).
+    """
+    frames = []
+    base = table.assign(_all="all")
+    for grouping in ("base", "value_matrix", "pyramid", "cohort", "acquisition_channel"):
+        key = "_all" if grouping == "base" else grouping
+        if key not in base.columns:
+            continue
+        grouped = base.groupby(key, observed=True, dropna=False, sort=True)
+        known = base["acquisition_cost"].notna()
+        part = pd.DataFrame({
+            "customers": grouped.size(),
+            "realized_value": grouped["realized_value"].sum(),
+            "customer_equity": grouped["clv"].sum(),
+            "clv_net": grouped["clv_net"].sum(),
+            "acquisition_cost": grouped["acquisition_cost"].sum(min_count=1),
+            "_value_with_cost": (base["realized_value"] + base["clv"]).where(known, 0.0).groupby(
+                base[key], observed=True, dropna=False, sort=True).sum(),
+        })
+        with np.errstate(divide="ignore", invalid="ignore"):
+            part["clv_to_cac"] = np.where(part["acquisition_cost"] > 0,
+                                          part["_value_with_cost"] / part["acquisition_cost"], np.nan)
+        part = part.drop(columns="_value_with_cost").reset_index(names="group")
+        part.insert(0, "grouping", grouping)
+        part["group"] = part["group"].astype("string")
+        frames.append(part)
+    return pd.concat(frames, ignore_index=True)
+
+
+def risk_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Customers at risk and value at risk per value-matrix cell, with a total row."""
+    grouped = table.groupby("value_matrix", observed=False, sort=True)
+    out = pd.DataFrame({
+        "customers": grouped.size(),
+        "at_risk": grouped["at_risk"].sum().astype("int64"),
+        "value_at_risk": grouped["value_at_risk"].sum(),
+    }).reset_index(names="value_matrix")
+    total = pd.DataFrame({"value_matrix": ["total"], "customers": [len(table)],
+                          "at_risk": [int(table["at_risk"].sum())], "value_at_risk": [float(table["value_at_risk"].sum())]})
+    out["value_matrix"] = out["value_matrix"].astype("string")
+    return pd.concat([out, total], ignore_index=True)
+
+
+def example_inputs() -> dict[str, Any]:
+    """A tiny, hand-made set of inputs (six customers, one prospect) for examples and tests."""
+    from cvm.models.bgnbd import BetaGeoModel
+    from cvm.models.gamma_gamma import GammaGammaModel
+
+    end = dt.date(2024, 6, 30)
+    ids = ["c1", "c2", "c3", "c4", "c5"]
+    first = [dt.date(2023, 1, 10), dt.date(2023, 6, 1), dt.date(2024, 2, 3), dt.date(2024, 6, 20), dt.date(2022, 3, 5)]
+    last = [dt.date(2024, 6, 1), dt.date(2023, 9, 9), dt.date(2024, 5, 30), dt.date(2024, 6, 20), dt.date(2024, 4, 2)]
+    n = [12, 3, 4, 1, 30]
+    revenue = [1200.0, 150.0, 380.0, 40.0, 5400.0]
+    history = pd.DataFrame({
+        "customer_id": ids, "first_purchase": first, "last_purchase": last, "n_purchases": n,
+        "tenure_days": [(end - d).days for d in first], "days_since_last_purchase": [(end - d).days for d in last],
+        "revenue": revenue, "returns": [0.0, 60.0, 0.0, 0.0, 100.0], "gross_sales": [1200.0, 210.0, 380.0, 40.0, 5500.0],
+        "product_cost": [700.0, 160.0, 200.0, 25.0, 3000.0], "marketing_cost": [50.0, 20.0, 10.0, 0.0, 200.0],
+        "gross_margin": [450.0, -30.0, 170.0, 15.0, 2200.0],
+    })
+    month = [[100.0, 120.0, 90.0], [0.0, 0.0, 0.0], [95.0, 0.0, 190.0], [0.0, 0.0, 40.0], [600.0, 0.0, 0.0]]
+    for k in range(3):
+        rev = np.array([m[k] for m in month])
+        history[f"revenue_hist_{k + 1}"] = rev
+        history[f"product_cost_hist_{k + 1}"] = rev * 0.55
+        history[f"marketing_cost_hist_{k + 1}"] = 0.0
+        history[f"gross_margin_hist_{k + 1}"] = rev * 0.45
+        history[f"orders_hist_{k + 1}"] = (rev > 0).astype(int)
+    weeks = lambda days: days / 7.0  # noqa: E731
+    summary = pd.DataFrame({
+        "customer_id": ids, "frequency": [k - 1 for k in n],
+        "recency": [weeks((b - a).days) for a, b in zip(first, last, strict=True)],
+        "T": [weeks((end - a).days) for a in first],
+        "monetary_value": [100.0, 65.0, 110.0, 0.0, 180.0],
+    })
+    customers = pd.DataFrame({
+        "customer_id": ids + ["p1"], "acquisition_channel": ["search", "referral", "search", "store", "store", "search"],
+        "acquisition_cost": [30.0, 10.0, 30.0, None, 50.0, 30.0], "gender": ["F", "M", "F", None, "M", "F"],
+    })
+    referrals = pd.DataFrame({"referrer_id": ["c1", "c2"], "referred_id": ["c2", "c3"]})
+    # a month earlier c5 had bought more recently: their P(alive) has fallen since
+    previous = summary[["customer_id"]].iloc[[0, 1, 2, 4]].copy()
+    previous["T"] = summary["T"].iloc[[0, 1, 2, 4]].to_numpy() - 30 / 7.0
+    previous["recency"] = [64.0, 14.285714, 12.0, 108.428571]
+    previous["frequency"] = [10.0, 2.0, 2.0, 29.0]
+    return {
+        "history": history, "summary": summary, "customers": customers, "referrals": referrals,
+        "previous_summary": previous,
+        "model": BetaGeoModel.from_params(BetaGeoModel.example_params),
+        "spend_model": GammaGammaModel.from_params(GammaGammaModel.example_params),
+        "observation_end": end, "unit": "week",
+    }
