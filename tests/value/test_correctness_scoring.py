@@ -23,6 +23,7 @@ from cvm.value.scoring import (
     Indicator,
     ScoringModel,
     ScoringSettings,
+    Tier,
     score,
     score_all,
 )
@@ -355,3 +356,31 @@ def test_the_default_configuration_survives_a_yaml_round_trip():
 
     dumped = yaml.safe_dump(ScoringSettings().model_dump(mode="json"), allow_unicode=True)
     assert ScoringSettings.model_validate(yaml.safe_load(dumped)) == ScoringSettings()
+
+
+def test_the_configuration_example_of_the_documentation_loads_and_scores():
+    import inspect
+
+    import yaml
+
+    import cvm.value.scoring as scoring
+
+    doc = inspect.cleandoc(scoring.__doc__)
+    after = doc.split("A configuration that keeps the five-factor model and adds one of its own:\n\n", 1)[1]
+    block = after.split("\n\n", 1)[0]
+    config = load_config(yaml.safe_load("\n".join(line[4:] for line in block.splitlines())))
+    assert [m.name for m in config.scoring.models] == ["five_factor", "active_buyers"]
+    buyers = config.scoring.get("active_buyers")
+    table = frame(p_alive=[0.9, 0.5, 0.1, 0.8], days_since_last_purchase=[3, 30, 300, 10],
+                  n_purchases=[5, 2, 9, 1], channel=["app", "online", "app", "app"])
+    result = score(table, buyers)
+    # c4 is out (one purchase); among c1..c3 c1 is best on both indicators, c3 worst on both
+    assert result["score"].tolist()[:3] == [100.0, pytest.approx(100 * (2 / 3 * 0.5 + 1 / 3 * (1 - 27 / 297))), 0.0]
+    assert np.isnan(result["score"].iloc[3])
+    assert result["tier"].tolist()[:3] == ["gold", "silver", "silver"]
+
+
+@pytest.mark.parametrize("settings_class", [Indicator, Condition, Tier, ScoringModel, ScoringSettings])
+def test_every_setting_is_documented(settings_class):
+    for name, field in settings_class.model_fields.items():
+        assert (field.description or "").strip(), f"{settings_class.__name__}.{name} has no description"

@@ -2,84 +2,108 @@
 
 A **scoring model** turns a few columns of the customer value table (one row per customer)
 into one number per customer, the *score*, from 0 (worst) to 100 (best), and a *tier*
-(A, B, C, D …). Users define their own models in the ``scoring`` section of the value
-configuration; CVM ships one, the **five-factor model** (``five_factor``, 五因素模型).
+(A, B, C, D …). Users define their own models in the `scoring` section of the value
+configuration (`cvm.value.config`); CVM ships one, the **five-factor model** (`five_factor`,
+五因素模型). `score(table, model)` scores one model, `score_all(table, settings)` every
+configured model, and `validate_model(model, columns)` checks a model against a table first.
 
-Each model has
+## What a model is made of
 
-* **indicators**: what is scored. An indicator is either one of the five built-in names
-  below or the name of any numeric column of the table (``p_alive``, ``revenue``,
-  ``n_purchases``, ``days_since_last_purchase``, ``influence_value``, a column of your own).
-  A built-in name wins over a column of the same name.
+**Indicators**: what is scored. An indicator is one of the five built-in names below or the
+name of any numeric (or yes/no) column of the table: `p_alive`, `revenue`, `n_purchases`,
+`days_since_last_purchase`, `influence_value`, a column of your own. A built-in name wins over
+a column of the same name. Each indicator is listed once, and two indicators may not read the
+same column.
 
-  ========================  =====================  ==============================================
-  built-in indicator        column it reads        meaning
-  ========================  =====================  ==============================================
-  ``current_contribution``  ``gross_margin_recent``  CRM gross margin of the last K periods
-  ``future_contribution``   ``clv``                discounted expected future margin
-  ``loyalty``               ``tenure_days``        length of the relationship, in days
-  ``credit``                ``credit_index``       1 − share of gross sales returned (1 = never returns)
-  ``growth_potential``      ``margin_growth``      forecast margin of the next K periods − margin of the last K
-  ========================  =====================  ==============================================
+| built-in indicator | column it reads | meaning |
+|---|---|---|
+| `current_contribution` | `gross_margin_recent` | CRM gross margin of the last K periods |
+| `future_contribution` | `clv` | discounted expected future margin |
+| `loyalty` | `tenure_days` | length of the relationship, in days |
+| `credit` | `credit_index` | 1 − share of gross sales returned (1 = never returns) |
+| `growth_potential` | `margin_growth` | forecast margin of the next K periods − margin of the last K |
 
-* a **normalisation** per indicator, which maps its values to 0–1 *within the scope* (only
-  the customers the model scores are compared with each other):
+**Normalisation** (per indicator) maps the values to 0–1 *within the scope*: only the
+customers the model scores are compared with each other.
 
-  - ``percentile`` (the default): the customer's rank among the customers in scope,
-    ``(rank − 1) / (n − 1)``, so the lowest value gets 0 and the highest 1. Ties share the
-    average of the ranks they span (values 5, 7, 7, 9 get 0, 0.5, 0.5, 1). Robust to outliers
-    and to the long tails of margins and CLV.
-  - ``minmax``: ``(value − min) / (max − min)``: keeps the distances between customers, but one
-    extreme customer squeezes everybody else towards 0.
-  - ``zscore``: ``Φ((value − mean) / sd)``, the standard normal CDF of the z-score (population
-    standard deviation): the mean customer gets 0.5, one standard deviation above it 0.841,
-    below it 0.159. Nothing is clipped: the CDF maps every z-score into 0–1.
+* `percentile` (the default): the customer's rank among the `n` customers in scope,
+  `(rank − 1) / (n − 1)`, so the lowest value gets 0 and the highest 1. Ties share the
+  average of the ranks they span: values 5, 7, 7, 9 get 0, 0.5, 0.5, 1. Robust to outliers
+  and to the long tails of margins and CLV.
+* `minmax`: `(value − min) / (max − min)`. Keeps the distances between customers, but one
+  extreme customer squeezes everybody else towards 0.
+* `zscore`: `Φ((value − mean) / sd)`, the standard normal distribution function of the
+  z-score, with the population standard deviation (divided by `n`). The mean customer gets
+  0.5, one standard deviation above it 0.841, one below 0.159. Nothing is clipped: `Φ` maps
+  every z-score into 0–1.
 
-  An indicator that takes **one value** for every customer in scope (max = min, sd 0, or a
-  single customer) does not tell customers apart: everybody gets 0.5 for it.
-* a **direction** per indicator: ``higher_is_better`` (the default) or ``lower_is_better``;
-  for the latter the normalised value is turned round (``1 − value``), so for example the
-  customer with the fewest ``days_since_last_purchase`` gets 1.
-* a **weight** per indicator (any positive number). Weights are divided by their sum, so
-  ``3, 1`` means 75 % and 25 %; zero, negative and non-finite weights are errors.
+An indicator that takes **one value** for every customer in scope (max = min, sd 0, or a
+single customer in scope) tells nobody apart: everybody gets 0.5 for it.
 
-  **score = 100 × Σ weight × normalised value**, rounded to 9 decimal places (so that a
-  score that is exactly a cut-off in exact arithmetic is not put below it by floating-point
-  rounding), always within 0–100.
-* a **scope**: conditions ``{column, op, value}`` that must all hold for a customer to be
-  scored, with ``op`` one of ``==``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``in``, ``not_in``
-  (``in`` and ``not_in`` take a list of values). An empty scope (the default) scores every
-  customer. A customer whose scope column is missing (blank) is out of scope, whatever the
-  condition. Customers out of scope get no score, no tier and no indicator scores (missing),
-  and are not part of the comparison.
-* **tiers**: ``{key, en, zh, min_score}`` listed from best to worst, ``min_score`` strictly
-  decreasing and the last one 0. A customer gets the first tier whose ``min_score`` their
-  score reaches: a score exactly at a cut-off belongs to the higher tier. Default: A ≥ 80,
-  B ≥ 60, C ≥ 40, D below 40 (A 级, B 级, C 级, D 级).
+**Direction** (per indicator): `higher_is_better` (the default) or `lower_is_better`, which
+turns the normalised value round (`1 − value`): with `days_since_last_purchase` lower is
+better, so the most recent buyer gets 1.
 
-**Missing values.** A customer in scope whose indicator value is missing (blank, NaN) gets
-the worst normalised value, 0, for that indicator (as if they had the scope's worst value),
-and the result's notes (``result.attrs["notes"]``, also logged as a warning) say how many
-customers that was. The other customers are normalised among the known values only. If no
-customer in scope has a value, the indicator is constant: 0.5 for everybody. Infinite values
-are an error. So a customer in scope always gets a score.
+**Weight** (per indicator): any positive number. The weights of a model are divided by their
+sum, so weights 3 and 1 mean 75 % and 25 %. Zero, negative and non-finite weights are errors.
 
-**The five-factor model** (the default ``scoring.models``): every indicator is ranked
-(``percentile``, higher is better) among all customers, with weights
+    score = 100 × Σ (weight ÷ sum of weights) × normalised value
 
-==========================  ======  ==========================================================
-indicator                   weight  why
-==========================  ======  ==========================================================
-``current_contribution``    0.30    what the customer earns us now
-``future_contribution``     0.30    what the customer is expected to earn (CLV)
-``loyalty``                 0.15    long relationships cost less to keep and refer others
-``growth_potential``        0.15    room to grow the relationship
-``credit``                  0.10    a customer who returns goods costs more than the margin shows
-==========================  ======  ==========================================================
+rounded to 9 decimal places, so that a score that is exactly a cut-off in exact arithmetic is
+not put below it by floating-point rounding. A score is always within 0–100.
+
+**Scope**: conditions `{column, op, value}` that must all hold for a customer to be scored,
+with `op` one of `==`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `not_in` (`in` and `not_in` take a
+list of values). The value must be of the column's kind: a number for a numeric column, text
+for a text column, a date (or a date written as text) for a date column; text compares
+alphabetically. An empty scope (the default) scores every customer. A customer whose scope
+column is blank is out of scope, whatever the condition (also for `!=` and `not_in`).
+Customers out of scope get no score, tier or indicator scores (they are missing) and take
+no part in the comparison.
+
+**Tiers**: `{key, en, zh, min_score}` listed from best to worst, `min_score` strictly
+decreasing and the last one 0; keys, English and Chinese names are distinct. A customer gets
+the first tier whose `min_score` their score reaches, so a score exactly at a cut-off belongs
+to the higher tier. Default: `A` ≥ 80, `B` ≥ 60, `C` ≥ 40, `D` below 40 (A 级, B 级, C 级,
+D 级).
+
+## Missing values
+
+A customer in scope whose indicator value is blank (missing, NaN) gets the worst normalised
+value, 0, for that indicator (as if they had the scope's worst value, whatever the
+direction); the other customers are normalised among the known values only. The result's
+notes (`result.attrs["notes"]`, also logged as warnings) say how many customers that was, with
+an example row. If nobody in scope has a value, the indicator tells nobody apart: 0.5 for
+everybody. Infinite values are an error (`InvalidDataError`). So every customer in scope gets
+a score.
+
+## The result
+
+`score` returns a table with the index of the input and the columns `score` (0–100),
+`tier` (the tier key), `tier_en`, `tier_zh` (the tier's names) and one `<indicator>_score`
+column (0–1) per indicator, the normalised values the score is made of, so users can see why
+a customer scored as they did. The tier columns are ordered categoricals from the worst tier
+to the best, so `result.tier.max()` is the best tier present. The same customers give the
+same results whatever the order of the rows.
+
+## The five-factor model
+
+The default `scoring.models`. Every indicator is ranked (`percentile`, higher is better)
+among all customers, with the default tiers and these weights:
+
+| indicator | weight | why |
+|---|---|---|
+| `current_contribution` | 0.30 | what the customer earns us now |
+| `future_contribution` | 0.30 | what the customer is expected to earn (CLV) |
+| `loyalty` | 0.15 | long relationships cost less to keep and bring referrals |
+| `growth_potential` | 0.15 | room to grow the relationship |
+| `credit` | 0.10 | a customer who returns goods is worth less than their margin shows |
 
 Value now and later weighs 60 %, the relationship (loyalty, credit) 25 %, growth 15 %.
 
-A configuration that adds a model of its own and keeps the default (YAML)::
+## Configuring models
+
+A configuration that keeps the five-factor model and adds one of its own:
 
     scoring:
       models:
@@ -93,8 +117,15 @@ A configuration that adds a model of its own and keeps the default (YAML)::
           scope:
             - {column: n_purchases, op: ">=", value: 2}
             - {column: channel, op: in, value: [online, app]}
+          tiers:
+            - {key: gold, en: Gold, zh: 金牌, min_score: 70}
+            - {key: silver, en: Silver, zh: 银牌, min_score: 0}
 
-(``- name: five_factor`` alone keeps the shipped model; leaving it out drops it.)
+`- name: five_factor` alone keeps the shipped model; listing models without it drops it; a
+model called `five_factor` written out in full replaces it. Model names are identifiers
+(letters, digits, `_`) and distinct; `title_en` and `title_zh` default to the name. Every
+problem of a configuration is reported at once, with its key path, for example
+`scoring.models.active_buyers.indicators.p_alive.weight: Input should be greater than 0`.
 
 >>> table = pd.DataFrame({"revenue": [100.0, 300.0, 200.0, 400.0],
 ...                       "days_since_last_purchase": [10, 40, 20, 30]},
@@ -611,12 +642,17 @@ def _percentile(values: np.ndarray) -> np.ndarray:
     starts_group = np.empty(n, dtype=bool)
     starts_group[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=starts_group[1:])
-    starts = np.flatnonzero(starts_group)
-    ends = np.append(starts[1:], n)
-    position = (starts + ends - 1) / 2.0
+    del ordered
+    if starts_group.all():  # no ties (continuous values): the position is the rank
+        position = np.arange(n, dtype=np.float64)
+    else:
+        starts = np.flatnonzero(starts_group)
+        sizes = np.diff(starts, append=n)
+        position = np.repeat(starts + (sizes - 1) / 2.0, sizes)  # 0-based average position
     ranks = np.empty(n)
-    ranks[order] = position[np.cumsum(starts_group) - 1]
-    return ranks / (n - 1)
+    ranks[order] = position
+    ranks /= n - 1
+    return ranks
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
@@ -769,6 +805,7 @@ def score(table: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
         {"score": full_scores, "tier": categorical("key"), "tier_en": categorical("en"),
          "tier_zh": categorical("zh"), **columns},
         index=table.index,
+        copy=False,  # every array is new and the result's own: no copy into one block
     )
     for note in notes:
         logger.warning(note)
