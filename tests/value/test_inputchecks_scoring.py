@@ -263,6 +263,13 @@ def test_score_all_reports_every_model_that_does_not_fit():
         score_all([1, 2], ValueConfig())  # type: ignore[arg-type]
 
 
+def test_a_model_must_be_a_scoring_model():
+    with pytest.raises(ConfigError, match="a scoring model is needed, got dict"):
+        score(TABLE, model())  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="a scoring model is needed, got str"):
+        validate_model("five_factor", ["clv"])  # type: ignore[arg-type]
+
+
 def test_asking_for_a_model_that_is_not_configured():
     with pytest.raises(ConfigError, match=r"scoring model 'rfm' is not configured \(models: five_factor\)"):
         ScoringSettings().get("rfm")

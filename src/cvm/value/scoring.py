@@ -227,7 +227,8 @@ class Indicator(_Settings):
     )
     direction: Direction = Field(
         "higher_is_better",
-        description="'higher_is_better', or 'lower_is_better' to turn the normalised value round (1 - value).",
+        description="'higher_is_better', or 'lower_is_better' to turn the normalised value "
+        "round (1 - value).",
     )
 
     @field_validator("name")
@@ -268,7 +269,8 @@ class Condition(_Settings):
         return self
 
     def __str__(self) -> str:
-        return f"{self.column} {self.op} {list(self.value) if isinstance(self.value, tuple) else repr(self.value)}"
+        value = list(self.value) if isinstance(self.value, tuple) else repr(self.value)
+        return f"{self.column} {self.op} {value}"
 
 
 class Tier(_Settings):
@@ -532,13 +534,24 @@ def _condition_problem(condition: Condition, dtype: Any) -> str | None:
     )
 
 
+def _check_model(model: Any) -> None:
+    if not isinstance(model, ScoringModel):
+        raise ConfigError(
+            f"a scoring model is needed, got {type(model).__name__}",
+            hint="load models with cvm.value.config.load_config (section `scoring`) or build one "
+            "with ScoringModel.model_validate({...})",
+        )
+
+
 def _listing(columns: Sequence[str], limit: int = 40) -> str:
     shown = ", ".join(map(str, columns[:limit]))
     more = f" … and {len(columns) - limit} more" if len(columns) > limit else ""
     return (shown or "none") + more
 
 
-def validate_model(model: ScoringModel, columns: Sequence[str] | Mapping[str, Any] | pd.Series | pd.DataFrame) -> None:
+def validate_model(
+    model: ScoringModel, columns: Sequence[str] | Mapping[str, Any] | pd.Series | pd.DataFrame
+) -> None:
     """Check that ``model`` can score a table with these columns; raise one error listing all problems.
 
     ``columns`` is the table's column names, or its dtypes (``table.dtypes``, a mapping of name
@@ -551,6 +564,7 @@ def validate_model(model: ScoringModel, columns: Sequence[str] | Mapping[str, An
     cvm.errors.ConfigError: scoring model 'five_factor' does not fit the table: indicator 'credit' reads column 'credit_index', which the table does not have; indicator 'growth_potential' reads column 'margin_growth', which the table does not have. Columns of the table: gross_margin_recent, clv, tenure_days
     What to do: ...
     """
+    _check_model(model)
     if isinstance(columns, pd.DataFrame):
         columns = columns.dtypes
     dtypes: Mapping[str, Any] | None
@@ -565,7 +579,9 @@ def validate_model(model: ScoringModel, columns: Sequence[str] | Mapping[str, An
     problems = []
     for indicator in model.indicators:
         column = indicator.column
-        reads = f"indicator {indicator.name!r}" + (f" reads column {column!r}, which" if column != indicator.name else "")
+        reads = f"indicator {indicator.name!r}"
+        if column != indicator.name:
+            reads += f" reads column {column!r}, which"
         if column not in present:
             problems.append(
                 f"{reads} the table does not have" if column != indicator.name
@@ -729,6 +745,7 @@ def score(table: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
     2   66.67    B     B 级           0.67
     3  100.00    A     A 级           1.00
     """
+    _check_model(model)
     if not isinstance(table, pd.DataFrame):
         raise InvalidDataError(
             f"scoring model {model.name!r} needs a pandas DataFrame (one row per customer), "
@@ -799,7 +816,8 @@ def score(table: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
     codes[positions] = np.searchsorted(cuts, scores, side="right") - 1
 
     def categorical(attr: str) -> pd.Categorical:
-        return pd.Categorical.from_codes(codes, categories=[getattr(t, attr) for t in worst_first], ordered=True)
+        names = [getattr(t, attr) for t in worst_first]
+        return pd.Categorical.from_codes(codes, categories=names, ordered=True)
 
     result = pd.DataFrame(
         {"score": full_scores, "tier": categorical("key"), "tier_en": categorical("en"),
@@ -831,7 +849,9 @@ def score_all(table: pd.DataFrame, settings: ScoringSettings | Any) -> dict[str,
             f"score_all needs ScoringSettings or a value configuration, got {type(settings).__name__}"
         )
     if not isinstance(table, pd.DataFrame):
-        raise InvalidDataError(f"score_all needs a pandas DataFrame (one row per customer), got {type(table).__name__}")
+        raise InvalidDataError(
+            f"score_all needs a pandas DataFrame (one row per customer), got {type(table).__name__}"
+        )
     problems = []
     for model in scoring.models:
         try:
