@@ -384,3 +384,15 @@ def test_the_configuration_example_of_the_documentation_loads_and_scores():
 def test_every_setting_is_documented(settings_class):
     for name, field in settings_class.model_fields.items():
         assert (field.description or "").strip(), f"{settings_class.__name__}.{name} has no description"
+
+
+def test_the_five_factor_model_reads_the_customer_value_table():
+    from cvm.value.table import customer_value, example_inputs
+
+    value = customer_value(**example_inputs())
+    for column in BUILTIN_INDICATORS.values():
+        assert column in value.table.columns
+    result = score_all(value.table, value.config)["five_factor"]
+    assert result["score"].notna().all()
+    # customer 4 has the largest recent margin, CLV and tenure: the best score of the base
+    assert result["score"].idxmax() == value.table.index[4]
