@@ -54,7 +54,8 @@ def build_inputs(n: int, seed: int) -> dict:
     cost_share = rng.uniform(0.55, 0.65, n)
     returns = np.where(rng.random(n) < 0.03, np.round(revenue * 0.2, 2), 0.0)
     history = {
-        "customer_id": pd.array(np.char.add("c", np.arange(n).astype(str)), dtype="string"),
+        # zero-padded, so sorted like the data layer's tables
+        "customer_id": pd.array(np.char.add("c", np.char.zfill(np.arange(n).astype(str), 9)), dtype="string"),
         "first_purchase": first, "last_purchase": last,
         "n_purchases": n_purchases.astype(np.int64),
         "tenure_days": age_days.astype(np.int64),

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import sparse
 
 __all__ = ["influence_value", "negative_value_reason", "value_at_risk", "NEGATIVE_REASONS"]
@@ -45,13 +47,13 @@ def influence_value(
     customer_id: Any, realized: Any, *, referrer: Any, referred: Any, decay: float, max_depth: int
 ) -> np.ndarray:
     """Decayed sum of the realized margin of each customer's direct and indirect referrals."""
-    ids = pd.Index(pd.Series(customer_id, dtype="string"))
+    ids = _strings(customer_id)
     realized = np.nan_to_num(np.asarray(realized, dtype=float))
     n = len(ids)
     if n == 0:
         return np.zeros(0)
-    source = ids.get_indexer(pd.Series(referrer, dtype="string"))
-    target = ids.get_indexer(pd.Series(referred, dtype="string"))
+    source = _positions(_strings(referrer), ids)
+    target = _positions(_strings(referred), ids)
     keep = (source >= 0) & (target >= 0) & (source != target)
     edges = np.unique(np.stack([source[keep], target[keep]], axis=1), axis=0) if keep.any() else np.zeros((0, 2), int)
     graph = sparse.csr_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
@@ -65,6 +67,17 @@ def influence_value(
         if weight == 0 or not step.any():
             break
     return total
+
+
+def _strings(values: Any) -> pa.Array:
+    values = values.array if isinstance(values, pd.Series) else values
+    array = values if isinstance(values, pa.Array) else pa.array(values, from_pandas=True)
+    return pc.cast(array, pa.large_string())
+
+
+def _positions(values: pa.Array, ids: pa.Array) -> np.ndarray:
+    """Row of each value among ``ids`` (-1 where absent)."""
+    return pc.index_in(values, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
 
 
 def negative_value_reason(

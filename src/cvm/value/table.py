@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cvm.data.timeunit import GREGORIAN_YEAR_DAYS, TimeUnit
 from cvm.errors import InvalidDataError, MissingColumnError
@@ -142,31 +144,71 @@ class CustomerValue:
                                   None if value is None else self.table[value])
 
 
-def _frame(table: Any, name: str) -> pd.DataFrame:
+def _frame(table: Any, name: str) -> pd.DataFrame | None:
     if table is None:
         return None
     if isinstance(table, pd.DataFrame):
         return table
+    if isinstance(table, pa.Table):
+        return table.to_pandas(types_mapper=pd.ArrowDtype if False else None)
+    if hasattr(table, "to_pyarrow"):
+        return table.to_pyarrow().to_pandas()
     if hasattr(table, "to_pandas"):
         return table.to_pandas()
-    if hasattr(table, "execute"):
-        return table.execute()
     try:
         return pd.DataFrame(table)
     except (TypeError, ValueError) as exc:
         raise InvalidDataError(f"{name}: not a table ({type(table).__name__})") from exc
 
 
-def _ids(frame: pd.DataFrame, name: str, column: str = "customer_id") -> pd.Index:
+def _ids(frame: pd.DataFrame, name: str, column: str = "customer_id") -> pa.Array:
+    """The customer ids of ``frame`` as an Arrow string array, checked: none blank, none twice.
+
+    Ids sorted strictly ascending (as the data layer writes them) are unique without hashing.
+    """
     if column not in frame.columns:
         raise MissingColumnError(f"{name}: the table has no column {column!r} (columns: {list(frame.columns)})")
-    ids = pd.Index(frame[column].astype("string"), name="customer_id")
-    if ids.hasnans:
-        raise InvalidDataError(f"{name}: column {column!r} has blank customer ids")
-    if not ids.is_unique:
-        duplicated = ids[ids.duplicated()][:3].tolist()
-        raise InvalidDataError(f"{name}: customer ids must be unique, but {duplicated} appear more than once")
+    values = frame[column]
+    try:
+        ids = pa.array(values.array if hasattr(values, "array") else values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        ids = pa.array(values.astype("string").array)
+    if not pa.types.is_string(ids.type) and not pa.types.is_large_string(ids.type):
+        ids = pc.cast(ids, pa.large_string())
+    blank = ids.null_count + (pc.sum(pc.equal(ids, "")).as_py() or 0)
+    if blank:
+        raise InvalidDataError(f"{name}: column {column!r} has {blank} blank customer id(s)")
+    if len(ids) > 1 and not pc.all(pc.greater(ids[1:], ids[:-1])).as_py():
+        if pc.count_distinct(ids).as_py() != len(ids):
+            counts = pc.value_counts(ids)
+            repeated = counts.filter(pc.greater(counts.field("counts"), 1)).field("values")[:3].to_pylist()
+            raise InvalidDataError(f"{name}: customer ids must be unique, but {repeated} appear more than once")
     return ids
+
+
+def _align(ids: pa.Array, other: pa.Array) -> np.ndarray:
+    """For each of ``ids`` its row in ``other`` (-1 where absent); no hashing when they are equal."""
+    if len(ids) == len(other) and ids.cast(pa.large_string()).equals(other.cast(pa.large_string())):
+        return np.arange(len(ids))
+    position = pc.index_in(ids, value_set=other)
+    return position.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+
+
+def _pad(values: Any, extra: int, fill: Any) -> np.ndarray:
+    """``values`` followed by ``extra`` copies of ``fill`` (prospects' rows)."""
+    values = np.asarray(values)
+    if not extra:
+        return values
+    dtype = values.dtype if fill is None or np.can_cast(np.min_scalar_type(fill), values.dtype) else float
+    if values.dtype.kind == "M":
+        return np.concatenate([values, np.full(extra, np.datetime64("NaT"), dtype=values.dtype)])
+    if values.dtype.kind in "OUS":
+        return np.concatenate([values.astype(object), np.full(extra, fill, dtype=object)])
+    return np.concatenate([values.astype(dtype, copy=False), np.full(extra, fill, dtype=dtype)])
+
+
+def _dates(values: Any) -> np.ndarray:
+    return pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
 
 
 def customer_value(
@@ -201,21 +243,40 @@ def customer_value(
 
     hist = _frame(history, "history")
     ids = _ids(hist, "history")
+    for name in ("first_purchase", "last_purchase", "n_purchases", "tenure_days", "days_since_last_purchase"):
+        if name not in hist.columns:
+            raise MissingColumnError(f"history: the table has no column {name!r}",
+                                     hint="pass the table from cvm.data.summaries.value_history")
     summ = _frame(summary, "summary")
-    summary_ids = _ids(summ, "summary")
-    position = summary_ids.get_indexer(ids)
+    for column in ("frequency", "recency", "T"):
+        if column not in summ.columns:
+            raise MissingColumnError(f"summary: the table has no column {column!r}")
+    position = _align(ids, _ids(summ, "summary"))
     if (position < 0).any():
-        example = ids[position < 0][:3].tolist()
+        example = pc.filter(ids, pa.array(position < 0))[:3].to_pylist()
         raise InvalidDataError(
             f"summary: {int((position < 0).sum())} customer(s) of the history have no BTYD summary, e.g. {example}",
             hint="compute both tables from the same transactions and observation end",
         )
-    for column in ("frequency", "recency", "T"):
-        if column not in summ.columns:
-            raise MissingColumnError(f"summary: the table has no column {column!r}")
-    summ = summ.iloc[position].reset_index(drop=True)
-    if "monetary_value" not in summ.columns:
-        summ["monetary_value"] = 0.0
+    identity = bool(len(position) == len(summ) and (position == np.arange(len(position))).all())
+    model_input = {c: summ[c].to_numpy(dtype=float) if identity else summ[c].to_numpy(dtype=float)[position]
+                   for c in SUMMARY_COLUMNS if c in summ.columns}
+    model_input.setdefault("monetary_value", np.zeros(len(ids)))
+    model_input = pd.DataFrame(model_input, copy=False)
+
+    profile = _frame(customers, "customers")
+    if profile is not None:
+        profile_ids = _ids(profile, "customers")
+        profile_position = _align(ids, profile_ids)
+        matched = np.zeros(len(profile), dtype=bool)
+        matched[profile_position[profile_position >= 0]] = True
+        prospects = np.flatnonzero(~matched)
+    else:
+        profile_ids, profile_position, prospects = None, None, np.zeros(0, dtype=np.intp)
+    extra = prospects.size
+    if extra:
+        notes.append(f"{extra:,} customer(s) of the customers table have no purchase up to the end: "
+                     "they are listed as prospects with no value yet.")
 
     past = historical_value(hist, config, periods=periods, has_marketing_costs=has_marketing_costs)
     notes += past.notes
@@ -227,78 +288,91 @@ def customer_value(
     previous = None
     if previous_summary is not None:
         prev = _frame(previous_summary, "previous_summary")
-        prev_pos = _ids(prev, "previous_summary").get_indexer(ids)
-        previous = prev.reindex(prev_pos).reset_index(drop=True) if len(prev) else None
-        if previous is not None:
-            previous = pd.DataFrame({c: np.where(prev_pos >= 0, prev[c].to_numpy(dtype=float)[np.maximum(prev_pos, 0)], np.nan)
-                                     for c in ("frequency", "recency", "T")})
+        prev_position = _align(ids, _ids(prev, "previous_summary"))
+        found = prev_position >= 0
+        previous = pd.DataFrame({
+            c: np.where(found, prev[c].to_numpy(dtype=float)[np.maximum(prev_position, 0)], np.nan)
+            for c in ("frequency", "recency", "T")
+        })
     future = forecast_value(
-        model, spend_model, summ, observation_end=end, unit=unit, config=config,
+        model, spend_model, model_input, observation_end=end, unit=unit, config=config,
         margin_ratio=margin_ratio, average_order_value=aov, previous_summary=previous,
     )
     notes += future.notes
-
-    columns: dict[str, Any] = {"customer_id": ids.to_numpy()}
-    for name in ("first_purchase", "last_purchase", "n_purchases", "tenure_days", "days_since_last_purchase"):
-        if name not in hist.columns:
-            raise MissingColumnError(f"history: the table has no column {name!r}",
-                                     hint="pass the table from cvm.data.summaries.value_history")
-        columns[name] = hist[name].to_numpy()
-    for name in SUMMARY_COLUMNS:
-        columns[name] = summ[name].to_numpy(dtype=float)
-    columns["average_order_value"] = aov
-    columns |= past.columns
-    columns |= future.columns
-    table = pd.DataFrame(columns)
-    table["cost_source"] = pd.Categorical(table["cost_source"], categories=["recorded", "estimated"])
-    if "p_alive_previous" not in table.columns:
-        table["p_alive_previous"] = np.nan
+    if previous is None:
+        future.columns["p_alive_previous"] = np.full(len(ids), np.nan)
         notes.append("No earlier BTYD summary was given: value at risk cannot see falling P(alive) and is 0.")
-    table["margin_growth"] = table["forecast_margin_total"] - table["gross_margin_recent"]
 
-    table = _join_profile(table, _frame(customers, "customers"), end, config, notes)
-    table["simple_clv"] = simple_clv(
-        table["average_order_value"], table["n_purchases"], table["tenure_days"], config=config,
-        margin_ratio=margin_ratio, acquisition_cost=table["acquisition_cost"],
+    # -- one dict of columns, padded with the prospects, then one DataFrame ----------------
+    all_ids = ids if not extra else pa.concat_arrays([ids.cast(pa.large_string()),
+                                                      profile_ids.take(pa.array(prospects)).cast(pa.large_string())])
+    cols: dict[str, Any] = {"customer_id": pd.arrays.ArrowStringArray(all_ids.cast(pa.large_string()))}
+    cols["first_purchase"] = _pad(_dates(hist["first_purchase"]), extra, None)
+    cols["last_purchase"] = _pad(_dates(hist["last_purchase"]), extra, None)
+    cols["n_purchases"] = _pad(hist["n_purchases"].to_numpy(dtype=np.int64), extra, 0)
+    cols["tenure_days"] = _pad(hist["tenure_days"].to_numpy(dtype=float), extra, np.nan)
+    cols["days_since_last_purchase"] = _pad(hist["days_since_last_purchase"].to_numpy(dtype=float), extra, np.nan)
+    for name in SUMMARY_COLUMNS:
+        cols[name] = _pad(model_input[name].to_numpy(dtype=float), extra, 0.0)
+    cols["average_order_value"] = _pad(aov, extra, np.nan)
+    blank = {"p_alive", "p_alive_previous", "expected_spend"}
+    for name, values in (past.columns | future.columns).items():
+        if name == "cost_source":
+            codes = _pad(np.where(values == "estimated", 1, 0), extra, -1)
+            cols[name] = pd.Categorical.from_codes(codes, categories=["recorded", "estimated"])
+        else:
+            cols[name] = _pad(values, extra, np.nan if name in blank else (1.0 if name == "credit_index" else 0.0))
+    cols["margin_growth"] = cols["forecast_margin_total"] - cols["gross_margin_recent"]
+    n_total = len(all_ids)
+
+    _profile_columns(cols, profile, profile_position, prospects, n_total, notes)
+    acquired = cols.pop("_acquisition_date")
+    first = cols["first_purchase"]
+    cols["acquisition_date"] = np.where(np.isnat(acquired), first, acquired)
+    cols["cohort"] = _period_starts(cols["acquisition_date"], TimeUnit.parse(config.forecast.period))
+    cols["simple_clv"] = simple_clv(
+        cols["average_order_value"], cols["n_purchases"], cols["tenure_days"], config=config,
+        margin_ratio=margin_ratio, acquisition_cost=cols["acquisition_cost"],
     )
-    table["realized_value"] = table["gross_margin"]
-    table["potential_value"] = table["clv"]
+    cols["realized_value"] = cols["gross_margin"]
+    cols["potential_value"] = cols["clv"]
     if referrals is not None:
         refs = _frame(referrals, "referrals")
         for column in ("referrer_id", "referred_id"):
             if column not in refs.columns:
                 raise MissingColumnError(f"referrals: the table has no column {column!r}")
-        table["influence_value"] = composition.influence_value(
-            table["customer_id"], table["realized_value"], referrer=refs["referrer_id"], referred=refs["referred_id"],
+        cols["influence_value"] = composition.influence_value(
+            all_ids, cols["realized_value"], referrer=refs["referrer_id"], referred=refs["referred_id"],
             decay=config.referral.indirect_decay, max_depth=config.referral.max_depth,
         )
     else:
-        table["influence_value"] = 0.0
-    table["total_value"] = table["realized_value"] + table["potential_value"] + table["influence_value"]
-    table["clv_net"] = table["realized_value"] + table["clv"] - table["acquisition_cost"].fillna(0.0)
+        cols["influence_value"] = np.zeros(n_total)
+    cols["total_value"] = cols["realized_value"] + cols["potential_value"] + cols["influence_value"]
+    cols["clv_net"] = cols["realized_value"] + cols["clv"] - np.nan_to_num(cols["acquisition_cost"])
 
     reason = composition.negative_value_reason(
-        revenue=table["revenue"], product_cost=table["product_cost"], marketing_cost=table["marketing_cost"],
-        returns=table["returns"], realized=table["realized_value"], potential=table["potential_value"],
-        acquisition_cost=table["acquisition_cost"],
+        revenue=cols["revenue"], product_cost=cols["product_cost"], marketing_cost=cols["marketing_cost"],
+        returns=cols["returns"], realized=cols["realized_value"], potential=cols["potential_value"],
+        acquisition_cost=cols["acquisition_cost"],
     )
-    table["negative_value"] = ~pd.isna(reason)
-    _add_category(table, "negative_reason", reason, "negative")
+    cols["negative_value"] = reason.codes >= 0
+    _add_category(cols, "negative_reason", reason, "negative")
 
-    _add_segments(table, _frame(rfm, "rfm"), config, notes)
+    _add_segments(cols, _frame(rfm, "rfm"), all_ids, config, notes)
     at_risk, amount = composition.value_at_risk(
-        valuable=table["value_matrix"].isin(config.risk.valuable_tiers).to_numpy(),
-        p_alive=table["p_alive"], p_alive_previous=table["p_alive_previous"], clv=table["clv"],
+        valuable=np.isin(np.asarray(cols["value_matrix"].categories)[cols["value_matrix"].codes],
+                         config.risk.valuable_tiers),
+        p_alive=cols["p_alive"], p_alive_previous=cols["p_alive_previous"], clv=cols["clv"],
         min_drop=config.risk.min_drop,
     )
-    table["at_risk"] = at_risk
-    table["value_at_risk"] = amount
-    for name, scored in score_all(table, config.scoring).items():
-        table[f"score_{name}"] = scored["score"].to_numpy()
+    cols["at_risk"] = at_risk
+    cols["value_at_risk"] = amount
+    for name, scored in score_all(pd.DataFrame(cols, copy=False), config.scoring).items():
+        cols[f"score_{name}"] = scored["score"].to_numpy()
         for suffix in ("", "_en", "_zh"):
-            table[f"score_tier_{name}{suffix}"] = scored[f"tier{suffix}"].to_numpy()
+            cols[f"score_tier_{name}{suffix}"] = scored[f"tier{suffix}"].array
+    table = pd.DataFrame(cols, copy=False)
 
-    history_periods = _history_periods(end, config)
     return CustomerValue(
         table=table,
         equity=equity_table(table),
@@ -308,12 +382,24 @@ def customer_value(
         ),
         concentration=segments.concentration(table["total_value"], config.segments),
         value_at_risk=risk_table(table),
-        history_periods=history_periods,
+        history_periods=_history_periods(end, config),
         forecast_periods=future.periods,
         margin_ratio=margin_ratio,
         config=config,
         notes=notes,
     )
+
+
+def _period_starts(dates: np.ndarray, period: TimeUnit) -> np.ndarray:
+    """First day of the calendar period of each date (NaT stays NaT)."""
+    dates = np.asarray(dates, dtype="datetime64[D]")
+    if period is TimeUnit.MONTH:
+        return dates.astype("datetime64[M]").astype("datetime64[D]")
+    if period is TimeUnit.YEAR:
+        return dates.astype("datetime64[Y]").astype("datetime64[D]")
+    months = dates.astype("datetime64[M]").astype(np.int64)
+    quarter = np.where(np.isnat(dates), np.iinfo(np.int64).min, months - months % 3)
+    return np.where(np.isnat(dates), np.datetime64("NaT"), quarter.astype("datetime64[M]")).astype("datetime64[D]")
 
 
 def _history_periods(end: dt.date, config: ValueConfig) -> list[tuple[dt.date, dt.date]]:
@@ -325,98 +411,83 @@ def _history_periods(end: dt.date, config: ValueConfig) -> list[tuple[dt.date, d
     return list(zip(starts, ends, strict=True))
 
 
-def _join_profile(table: pd.DataFrame, profile: pd.DataFrame | None, end: dt.date, config: ValueConfig,
-                  notes: list[str]) -> pd.DataFrame:
-    """Acquisition date, channel and cost and the profile attributes; prospects get their own rows."""
-    period = TimeUnit.parse(config.forecast.period)
-    first = pd.to_datetime(table["first_purchase"])
+def _profile_columns(cols: dict[str, Any], profile: pd.DataFrame | None, position: np.ndarray | None,
+                     prospects: np.ndarray, n_total: int, notes: list[str]) -> None:
+    """Acquisition date and cost and the profile attributes, taken from the customers table."""
     if profile is None:
-        table["acquisition_cost"] = np.nan
-        table["acquisition_date"] = first.dt.date
+        cols["acquisition_cost"] = np.full(n_total, np.nan)
+        cols["_acquisition_date"] = np.full(n_total, np.datetime64("NaT"), dtype="datetime64[D]")
         notes.append("No customers table: acquisition costs are unknown (CLV is not netted) and the cohort is "
                      "the period of the first purchase.")
+        return
+    rows = np.concatenate([position, prospects]) if prospects.size else position
+    take = pa.array(np.where(rows >= 0, rows, 0))
+    missing = rows < 0
+
+    def column(name: str) -> Any:
+        values = profile[name].array.take(np.where(missing, -1, rows), allow_fill=True)
+        return values
+
+    if "acquisition_cost" in profile.columns:
+        cost = pd.to_numeric(profile["acquisition_cost"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        cols["acquisition_cost"] = np.where(missing, np.nan, cost[take.to_numpy()])
     else:
-        profile_ids = _ids(profile, "customers")
-        position = profile_ids.get_indexer(pd.Index(table["customer_id"].astype("string")))
-        prospects = np.setdiff1d(np.arange(len(profile)), position[position >= 0])
-        if prospects.size:
-            extra = pd.DataFrame({"customer_id": profile_ids[prospects].to_numpy()})
-            table = pd.concat([table, extra], ignore_index=True)
-            position = np.concatenate([position, prospects])
-            notes.append(f"{prospects.size:,} customer(s) of the customers table have no purchase up to the end: "
-                         "they are listed as prospects with no value yet.")
-        def take(column: str, default: Any = np.nan) -> np.ndarray:
-            if column not in profile.columns:
-                return np.full(len(table), default, dtype=object if isinstance(default, str) or default is None else float)
-            values = profile[column].to_numpy()
-            out = np.where(position >= 0, values[np.maximum(position, 0)], None)
-            return out
-        table["acquisition_cost"] = pd.to_numeric(pd.Series(take("acquisition_cost")), errors="coerce").to_numpy()
-        acquired = pd.to_datetime(pd.Series(take("acquisition_date", None)), errors="coerce")
-        first = pd.to_datetime(table["first_purchase"])
-        table["acquisition_date"] = acquired.fillna(first).dt.date
-        for column in PROFILE_COLUMNS:
-            if column in profile.columns:
-                table[column] = pd.Series(take(column, None), dtype="string")
-        unknown = int(table["acquisition_cost"].isna().sum())
-        if unknown:
-            notes.append(f"{unknown:,} customer(s) have no acquisition cost: their CLV is not netted.")
-        keep_blank = ("acquisition_cost", "p_alive", "p_alive_previous", "average_order_value", "expected_spend",
-                      "tenure_days", "days_since_last_purchase")
-        fill = {c: 0.0 for c in table.columns if pd.api.types.is_float_dtype(table[c]) and c not in keep_blank}
-        fill["credit_index"] = 1.0
-        table = table.fillna(fill)
-        table["n_purchases"] = table["n_purchases"].astype("int64")
-    dates = pd.to_datetime(table["acquisition_date"])
-    truncated = dates.dt.to_period({"month": "M", "quarter": "Q", "year": "Y"}[period.value]).dt.start_time
-    table["cohort"] = truncated.dt.date
-    return table
+        cols["acquisition_cost"] = np.full(n_total, np.nan)
+    if "acquisition_date" in profile.columns:
+        acquired = _dates(profile["acquisition_date"])
+        cols["_acquisition_date"] = np.where(missing, np.datetime64("NaT"), acquired[take.to_numpy()])
+    else:
+        cols["_acquisition_date"] = np.full(n_total, np.datetime64("NaT"), dtype="datetime64[D]")
+    for name in PROFILE_COLUMNS:
+        if name in profile.columns:
+            cols[name] = column(name)
+    unknown = int(np.isnan(cols["acquisition_cost"]).sum())
+    if unknown:
+        notes.append(f"{unknown:,} customer(s) have no acquisition cost: their CLV is not netted.")
 
 
-def _add_category(table: pd.DataFrame, column: str, keys: pd.Categorical, prefix: str) -> None:
-    table[column] = keys
-    categories = list(keys.categories)
+def _add_category(cols: dict[str, Any], column: str, keys: pd.Categorical, prefix: str) -> None:
+    """``keys`` and their English and Chinese labels (mapped per category, not per row)."""
+    cols[column] = keys
     for lang in ("en", "zh"):
-        names = [label(f"{prefix}.{key}", lang) for key in categories]
-        table[f"{column}_{lang}"] = pd.Categorical.from_codes(keys.codes, categories=names) if len(set(names)) == len(names) \
-            else pd.Series(np.array(names, dtype=object)[keys.codes], dtype="string").where(keys.codes >= 0)
+        names = [label(f"{prefix}.{key}", lang) for key in keys.categories]
+        cols[f"{column}_{lang}"] = pd.Categorical.from_codes(keys.codes, categories=names)
 
 
-def _add_segments(table: pd.DataFrame, rfm: pd.DataFrame | None, config: ValueConfig, notes: list[str]) -> None:
+def _add_segments(cols: dict[str, Any], rfm: pd.DataFrame | None, ids: pa.Array, config: ValueConfig,
+                  notes: list[str]) -> None:
     settings = config.segments
-    purchased = table["n_purchases"].to_numpy(dtype=float) > 0
-    table["value_matrix"] = segments.value_matrix(table["realized_value"], table["potential_value"], settings)
-    table["pyramid"] = segments.pyramid(table["total_value"], settings)
+    cols["value_matrix"] = segments.value_matrix(cols["realized_value"], cols["potential_value"], settings)
+    cols["pyramid"] = segments.pyramid(cols["total_value"], settings)
     lifespan_days = config.clv.simple_lifespan_years * GREGORIAN_YEAR_DAYS
-    table["loyalty_profit"] = segments.loyalty_profitability(
-        np.nan_to_num(table["tenure_days"].to_numpy(dtype=float)) / lifespan_days, table["gross_margin"], settings)
-    table["loyalty_level"] = segments.loyalty_level(
-        table["n_purchases"], table["tenure_days"], table["days_since_last_purchase"], settings)
-    for column, prefix in (("value_matrix", "value_matrix"), ("pyramid", "pyramid"),
-                           ("loyalty_profit", "loyalty_profit"), ("loyalty_level", "loyalty_level")):
-        english, chinese = segments.labelled(table[column], prefix, settings)
-        table[f"{column}_en"], table[f"{column}_zh"] = english, chinese
+    cols["loyalty_profit"] = segments.loyalty_profitability(
+        np.nan_to_num(cols["tenure_days"]) / lifespan_days, cols["gross_margin"], settings)
+    cols["loyalty_level"] = segments.loyalty_level(
+        cols["n_purchases"], cols["tenure_days"], cols["days_since_last_purchase"], settings)
+    for column in ("value_matrix", "pyramid", "loyalty_profit", "loyalty_level"):
+        cols[f"{column}_en"], cols[f"{column}_zh"] = segments.labelled(cols[column], column, settings)
     if rfm is None:
         notes.append("No RFM scores were given: the RFM segment is left out.")
         return
-    position = _ids(rfm, "rfm").get_indexer(pd.Index(table["customer_id"].astype("string")))
     for column in ("recency_score", "frequency_score", "monetary_score"):
         if column not in rfm.columns:
             raise MissingColumnError(f"rfm: the table has no column {column!r}",
                                      hint="pass the table from cvm.data.summaries.rfm_scores")
-        values = rfm[column].to_numpy(dtype=float)
-        table[column] = np.where(position >= 0, values[np.maximum(position, 0)], np.nan)
-    scored = purchased & (position >= 0)
-    keys = np.full(len(table), None, dtype=object)
+    position = _align(ids, _ids(rfm, "rfm"))
+    found = position >= 0
+    for column in ("recency_score", "frequency_score", "monetary_score"):
+        values = pd.to_numeric(rfm[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        cols[column] = np.where(found, values[np.maximum(position, 0)], np.nan)
+    scored = found & (cols["n_purchases"] > 0)
+    codes = np.full(len(position), -1, dtype=np.int8)
+    categories = list(segments.rfm_segments([5], [5], [5], settings).categories)
     if scored.any():
-        seg = segments.rfm_segments(*(table.loc[scored, c].to_numpy() for c in
-                                      ("recency_score", "frequency_score", "monetary_score")), settings)
-        keys[scored] = np.asarray(seg, dtype=object)
-        table["rfm_segment"] = pd.Categorical(keys, categories=seg.categories)
-    else:
-        table["rfm_segment"] = pd.Categorical(keys)
-    english, chinese = segments.labelled(table["rfm_segment"], "rfm", settings)
-    table["rfm_segment_en"], table["rfm_segment_zh"] = english, chinese
+        seg = segments.rfm_segments(*(cols[c][scored] for c in ("recency_score", "frequency_score",
+                                                                "monetary_score")), settings)
+        codes[scored] = seg.codes
+        categories = list(seg.categories)
+    cols["rfm_segment"] = pd.Categorical.from_codes(codes, categories=categories)
+    cols["rfm_segment_en"], cols["rfm_segment_zh"] = segments.labelled(cols["rfm_segment"], "rfm", settings)
 
 
 def equity_table(table: pd.DataFrame) -> pd.DataFrame:
