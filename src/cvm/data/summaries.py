@@ -70,6 +70,49 @@ broken deterministically; where the customers are not all in one quintile the fi
 get the extra customer). String order is the engine's collation: byte order on DuckDB and
 Spark, the database collation on PostgreSQL (use a `C` collation for identical results).
 
+## Value history: `value_history`, `value_history_periods`
+
+One row per customer with a purchase on or before the observation end (the same customers
+as `btyd_summary`): what the customer has been worth so far, then the last few calendar
+periods side by side, so that a customer's trajectory reads along one row.
+
+| column | type | meaning | 说明 |
+|---|---|---|---|
+| `customer_id` | string | the customer | 客户编号 |
+| `first_purchase` | date | day of the first purchase | 首次购买日期 |
+| `last_purchase` | date | day of the last purchase up to the end | 最近一次购买日期 |
+| `n_purchases` | int64 | purchase days up to the end (the first one included) | 购买天数（含首次） |
+| `tenure_days` | int64 | days from the first purchase to the observation end | 首次购买至观察期末的天数 |
+| `days_since_last_purchase` | int64 | days from the last purchase to the observation end | 距最近一次购买的天数 |
+| `revenue` | float64 | net amount up to the end: `gross_sales - returns` | 累计净收入（销售额减退货额） |
+| `returns` | float64 | returned amount: the sum of `-amount` over rows with a negative amount; 0 when there is none | 退货额（负金额行取反之和）；无退货时为 0 |
+| `gross_sales` | float64 | sum of the positive amounts | 销售额（正金额之和） |
+| `product_cost` | float64 | total product cost (rows without one add 0); NULL when the log has no `product_cost` column | 累计商品成本；无成本列时为空 |
+| `marketing_cost` | float64 | relationship-marketing cost dated on or before the end, allocated as in `period_panel`; 0 without a `marketing_costs` table | 累计营销成本（分摊同期间面板）；未提供时为 0 |
+| `gross_margin` | float64 | `revenue - product_cost - marketing_cost`; NULL when product cost is unknown | 累计毛利；成本未知时为空 |
+| `revenue_hist_k` | float64 | revenue (net amount) in history period k | 第 k 期收入 |
+| `product_cost_hist_k` | float64 | product cost in history period k; NULL when the log has no `product_cost` column | 第 k 期商品成本；无成本列时为空 |
+| `marketing_cost_hist_k` | float64 | marketing cost in history period k | 第 k 期营销成本 |
+| `gross_margin_hist_k` | float64 | `revenue_hist_k - product_cost_hist_k - marketing_cost_hist_k`; NULL when product cost is unknown | 第 k 期毛利；成本未知时为空 |
+| `orders_hist_k` | int64 | purchase days in history period k | 第 k 期购买天数 |
+
+The history periods are the last `periods` calendar periods (default 3; 1 to 120) of the
+`period` unit (`month`, the default, `quarter` or `year`), numbered k = 1 … K oldest first:
+period K is the one that contains the observation end (partial when the end is not its last
+day), period K - 1 the one before, and so on. The five columns of period 1 come first, then
+those of period 2, …. A period in which nothing happened shows 0 (product cost and margin stay
+NULL when product cost is unknown), including periods before the customer's first purchase.
+`value_history_periods` lists the first and last day of each history period, oldest first
+(the last day of period K is the observation end), to label the columns.
+
+Every row dated on or before the end counts, in its purchase day: a day with only a return
+row is a purchase day too (as in `btyd_summary` and `rfm_scores`), and a zero amount is
+neither a sale nor a return. Marketing costs follow the rules of `period_panel` (per-customer
+rows; segment rows shared equally among the segment's customers in `customers`; rows after
+the end ignored); a customer with marketing cost but no purchase up to the end is **not** in
+the value history (`period_panel` shows such costs). Rows are sorted by `customer_id` unless
+`sort=False`.
+
 ## Cohort table: `cohort_table`
 
 | column | type | meaning | 说明 |
@@ -101,7 +144,8 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from numbers import Integral
 from typing import Any
 
 import ibis
@@ -116,6 +160,8 @@ __all__ = [
     "cohort_table",
     "period_panel",
     "rfm_scores",
+    "value_history",
+    "value_history_periods",
 ]
 
 _EPOCH = dt.date(1970, 1, 1)
@@ -460,15 +506,22 @@ def _period_start(date: ir.DateValue, period: TimeUnit) -> ir.DateValue:
 
 
 def _marketing_costs(
-    costs: Any, customers: Any, period: TimeUnit, end: dt.date
+    costs: Any, customers: Any, period: TimeUnit, end: dt.date,
+    bucket: Callable[[ir.DateValue], ir.Value] | None = None,
 ) -> ir.Table:
-    """Marketing cost per customer and period: ``customer_id, period_start, marketing_cost``."""
+    """Marketing cost per customer and period: ``customer_id, period_start, marketing_cost``.
+
+    ``bucket``, when given, maps a cost's date to the key put in ``period_start`` instead of
+    the period's first day (the value history's period number), so that segment costs are
+    summed per bucket before they are shared among the segment's customers.
+    """
     mc = _table(costs, "marketing_costs", ("customer_id", "date", "cost"))
     _check_types(mc, "marketing_costs", date_cols=["date"], numeric_cols=["cost"])
     if mc.date.type().is_timestamp():
         mc = mc.mutate(date=mc.date.date())
     mc = mc.filter(mc.date <= end).mutate(
-        period_start=_period_start(mc.date, period), cost=mc.cost.cast("float64")
+        period_start=_period_start(mc.date, period) if bucket is None else bucket(mc.date),
+        cost=mc.cost.cast("float64"),
     )
     per_customer = mc.filter(mc.customer_id.notnull()).select(
         customer_id=mc.customer_id.cast("string"), period_start="period_start", marketing_cost="cost"
@@ -734,3 +787,209 @@ def cohort_table(
         gross_margin=table.revenue - table._product_cost,
     )
     return table.order_by(["cohort", "period_start"]) if sort else table
+
+
+# --------------------------------------------------------------------------------------------
+# value history
+
+_HISTORY_UNITS = (TimeUnit.MONTH, TimeUnit.QUARTER, TimeUnit.YEAR)
+MAX_HISTORY_PERIODS = 120
+"""The most history periods ``value_history`` lays side by side (ten years of months)."""
+_HISTORY_MEASURES = ("revenue", "product_cost", "marketing_cost", "gross_margin", "orders")
+
+
+def _history_args(period: Any, periods: Any) -> tuple[TimeUnit, int]:
+    """The checked ``period`` (month, quarter or year) and number of history periods."""
+    unit = _period(period)
+    if unit not in _HISTORY_UNITS:
+        raise ConfigError(
+            f"period must be month, quarter or year for a value history, got {unit.value!r}",
+            hint="use period='month' (the default), 'quarter' or 'year'; period_panel gives "
+            "daily or weekly figures",
+        )
+    if isinstance(periods, bool) or not isinstance(periods, Integral):
+        raise ConfigError(f"periods must be a whole number of periods, got {periods!r}",
+                          hint=f"pass periods=3, say (1 to {MAX_HISTORY_PERIODS})")
+    if not 1 <= periods <= MAX_HISTORY_PERIODS:
+        raise ConfigError(
+            f"periods must be from 1 to {MAX_HISTORY_PERIODS}, got {periods}",
+            hint="ask for fewer periods, or a longer period (quarter, year)",
+        )
+    return unit, int(periods)
+
+
+def _calendar_number(date: dt.date, period: TimeUnit) -> int:
+    """``_period_number`` of the month, quarter or year holding ``date``, in Python."""
+    if period is TimeUnit.YEAR:
+        return date.year
+    if period is TimeUnit.QUARTER:
+        return date.year * 4 + (date.month - 1) // 3
+    return date.year * 12 + date.month - 1
+
+
+def _history_index(date: ir.DateValue, period: TimeUnit, end: dt.date,
+                   periods: int) -> ir.IntegerValue:
+    """k = 1 … ``periods`` for a date (on or before ``end``) in history period k; 0 before.
+
+    ``_period_number`` reads only the year and month, so it needs no truncated date.
+    """
+    origin = _calendar_number(end, period) - periods
+    k = _period_number(date, period) - ibis.literal(origin, "int64")
+    return ibis.ifelse(k > 0, k, 0).cast("int64")
+
+
+def value_history_periods(
+    observation_end: dt.date | str,
+    period: TimeUnit | str = "month",
+    periods: int = 3,
+) -> list[tuple[dt.date, dt.date]]:
+    """First and last day of each history period of ``value_history``, oldest first.
+
+    The last period is the one that contains ``observation_end`` and ends on it (it is
+    partial when the end is not the last day of its period).
+
+    >>> value_history_periods("2024-03-15", "month", 3)  # doctest: +NORMALIZE_WHITESPACE
+    [(datetime.date(2024, 1, 1), datetime.date(2024, 1, 31)),
+     (datetime.date(2024, 2, 1), datetime.date(2024, 2, 29)),
+     (datetime.date(2024, 3, 1), datetime.date(2024, 3, 15))]
+    >>> value_history_periods("2024-12-31", "quarter", 1)
+    [(datetime.date(2024, 10, 1), datetime.date(2024, 12, 31))]
+    """
+    end = _as_date(observation_end, "observation_end")
+    unit, n = _history_args(period, periods)
+    starts = [unit.period_start(end)]
+    for _ in range(n - 1):
+        starts.append(unit.period_start(starts[-1] - dt.timedelta(days=1)))
+    starts.reverse()
+    lasts = [following - dt.timedelta(days=1) for following in starts[1:]] + [end]
+    return list(zip(starts, lasts, strict=True))
+
+
+def value_history(
+    transactions: ir.Table,
+    *,
+    observation_end: dt.date | str,
+    period: TimeUnit | str = "month",
+    periods: int = 3,
+    marketing_costs: ir.Table | None = None,
+    customers: ir.Table | None = None,
+    sort: bool = True,
+) -> ir.Table:
+    """Per customer: purchases, revenue, returns, costs and margin to date, and per period.
+
+    One row per customer with a purchase on or before ``observation_end``; the columns and
+    the history periods (the last ``periods`` months, quarters or years, oldest first, the
+    last one holding the end) are defined in the module docstring, and
+    :func:`value_history_periods` gives their dates. ``marketing_costs`` and ``customers``
+    are as in :func:`period_panel`. Rows are sorted by ``customer_id`` unless ``sort=False``.
+
+    One pass over the log: its rows ranked by purchase day (one sort, as in
+    :func:`btyd_summary`), then one aggregation per customer with a conditional sum per
+    history column. Marketing costs are summed per customer the same way and joined one to
+    one. No pivot, and no join that repeats rows, so the expression runs on every engine.
+
+    >>> import ibis
+    >>> log = ibis.memtable({
+    ...     "customer_id": ["a", "a", "a", "b"],
+    ...     "date": ["2024-01-05", "2024-01-05", "2024-03-02", "2024-02-10"],
+    ...     "amount": [10.0, -4.0, 20.0, 7.0],
+    ...     "product_cost": [4.0, -2.0, 8.0, 3.0],
+    ... }).mutate(date=ibis._.date.cast("date"))
+    >>> history = value_history(log, observation_end="2024-03-15", periods=2)
+    >>> history.select("customer_id", "n_purchases", "tenure_days", "revenue", "returns",
+    ...                "gross_margin").execute()
+      customer_id  n_purchases  tenure_days  revenue  returns  gross_margin
+    0           a            2           70     26.0      4.0          16.0
+    1           b            1           34      7.0      0.0           4.0
+    >>> value_history_periods("2024-03-15", "month", 2)[0]  # period 1 is February
+    (datetime.date(2024, 2, 1), datetime.date(2024, 2, 29))
+    >>> history.select("customer_id", "revenue_hist_1", "orders_hist_1", "revenue_hist_2",
+    ...                "orders_hist_2").execute()
+      customer_id  revenue_hist_1  orders_hist_1  revenue_hist_2  orders_hist_2
+    0           a             0.0              0            20.0              1
+    1           b             7.0              1             0.0              0
+    """
+    end = _as_date(observation_end, "observation_end")
+    unit, n_periods = _history_args(period, periods)
+    sort = _bool(sort, "sort")
+    t = _transactions(transactions)
+    if customers is not None and marketing_costs is None:
+        _table(customers, "customers", ("customer_id",))
+    has_cost = "product_cost" in t.columns
+
+    def index(date: ir.DateValue) -> ir.IntegerValue:
+        return _history_index(date, unit, end, n_periods)
+
+    # 1. the log, once per customer, from its rows ranked by purchase day (see _ranked_days):
+    # the purchase days up to history period k are max(_day) + 1 over the rows up to it, so
+    # each period's count is a difference of two of those maxima and needs no DISTINCT
+    r = _ranked_days(t.filter(t.date <= end))
+    h = _history_index(r.date, unit, end, n_periods)
+    amount = r.amount
+    measures = {"revenue": amount}
+    if has_cost:
+        measures["product_cost"] = r.product_cost
+    aggregates = {
+        "_first": r.date.min(),
+        "_last": r.date.max(),
+        "_days": r._day.max() + 1,
+        "_returns": (-amount).sum(where=amount < 0),
+        "_gross": amount.sum(where=amount > 0),
+        **{f"_{name}": column.sum() for name, column in measures.items()},
+    }
+    for k in range(1, n_periods + 1):
+        aggregates.update({f"_{name}_{k}": column.sum(where=h == k)
+                           for name, column in measures.items()})
+        aggregates[f"_days_{k - 1}"] = r._day.max(where=h <= k - 1) + 1
+    s = r.group_by("customer_id").aggregate(**aggregates)
+
+    # 2. marketing costs, once per customer, joined one to one (buyers only)
+    if marketing_costs is not None:
+        mc = _marketing_costs(marketing_costs, customers, unit, end,
+                              bucket=lambda date: _history_index(date, unit, end, n_periods))
+        cost = mc.marketing_cost.cast("float64")
+        per_customer = mc.group_by("customer_id").aggregate(
+            _marketing_cost=cost.sum(),
+            **{f"_marketing_cost_{k}": cost.sum(where=mc.period_start == k)
+               for k in range(1, n_periods + 1)},
+        )
+        s = s.left_join(per_customer, "customer_id")
+
+    # 3. the columns, with 0 where a sum ran over no row
+    end_day = ibis.literal(_days_since_epoch(end), "int64")
+
+    def money(measure: str, k: int | None = None) -> ir.FloatingValue:
+        if measure == "product_cost" and not has_cost:
+            return ibis.null("float64")
+        if measure == "marketing_cost" and marketing_costs is None:
+            return _zero()
+        return s[f"_{measure}" if k is None else f"_{measure}_{k}"].cast("float64").fill_null(0.0)
+
+    def days_before(k: int) -> ir.IntegerValue:
+        """Purchase days up to the end of history period k (k = 0: before the history)."""
+        return s._days if k == n_periods else s[f"_days_{k}"].fill_null(0)
+
+    columns: dict[str, Any] = {
+        "first_purchase": s._first,
+        "last_purchase": s._last,
+        "n_purchases": s._days.cast("int64"),
+        "tenure_days": (end_day - _day_number(s._first)).cast("int64"),
+        "days_since_last_purchase": (end_day - _day_number(s._last)).cast("int64"),
+        "revenue": money("revenue"),
+        "returns": money("returns"),
+        "gross_sales": money("gross"),
+        "product_cost": money("product_cost"),
+        "marketing_cost": money("marketing_cost"),
+    }
+    columns["gross_margin"] = (columns["revenue"] - columns["product_cost"]
+                               - columns["marketing_cost"])
+    for k in range(1, n_periods + 1):
+        revenue, product_cost, marketing_cost = (
+            money(measure, k) for measure in ("revenue", "product_cost", "marketing_cost"))
+        columns[f"revenue_hist_{k}"] = revenue
+        columns[f"product_cost_hist_{k}"] = product_cost
+        columns[f"marketing_cost_hist_{k}"] = marketing_cost
+        columns[f"gross_margin_hist_{k}"] = revenue - product_cost - marketing_cost
+        columns[f"orders_hist_{k}"] = (days_before(k) - days_before(k - 1)).cast("int64")
+    result = s.select("customer_id", **columns)
+    return result.order_by("customer_id") if sort else result
