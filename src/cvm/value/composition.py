@@ -37,6 +37,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 
+from cvm.value._arrays import filled
+
 __all__ = ["influence_value", "negative_value_reason", "value_at_risk", "NEGATIVE_REASONS"]
 
 NEGATIVE_REASONS = ("returns", "discounts", "cost_to_serve", "acquisition_cost")
@@ -48,12 +50,22 @@ def influence_value(
 ) -> np.ndarray:
     """Decayed sum of the realized margin of each customer's direct and indirect referrals."""
     ids = _strings(customer_id)
-    realized = np.nan_to_num(np.asarray(realized, dtype=float))
-    n = len(ids)
+    return influence_from_rows(realized, source=_positions(_strings(referrer), ids),
+                               target=_positions(_strings(referred), ids), decay=decay, max_depth=max_depth)
+
+
+def influence_from_rows(realized: Any, *, source: np.ndarray, target: np.ndarray, decay: float,
+                        max_depth: int) -> np.ndarray:
+    """:func:`influence_value` with the referrals given as customer rows (-1 for unknown ids).
+
+    >>> influence_from_rows([10.0, 20.0], source=np.array([0, -1]), target=np.array([1, 0]),
+    ...                     decay=0.5, max_depth=2).tolist()
+    [20.0, 0.0]
+    """
+    realized = filled(realized)
+    n = len(realized)
     if n == 0:
         return np.zeros(0)
-    source = _positions(_strings(referrer), ids)
-    target = _positions(_strings(referred), ids)
     keep = (source >= 0) & (target >= 0) & (source != target)
     edges = np.unique(np.stack([source[keep], target[keep]], axis=1), axis=0) if keep.any() else np.zeros((0, 2), int)
     graph = sparse.csr_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
@@ -98,18 +110,21 @@ def negative_value_reason(
     ['returns', 'discounts', 'cost_to_serve', 'acquisition_cost', nan]
     """
     revenue, product_cost, marketing_cost, returns, realized, potential, cac = (
-        np.nan_to_num(np.asarray(v, dtype=float))
-        for v in (revenue, product_cost, marketing_cost, returns, realized, potential, acquisition_cost)
+        filled(v) for v in (revenue, product_cost, marketing_cost, returns, realized, potential, acquisition_cost)
     )
-    negative = (realized < 0) | (realized + potential - cac < 0)
-    conditions = [
-        (realized < 0) & (returns > 0) & (realized + returns >= 0),
-        (realized < 0) & (product_cost > revenue),
-        (realized < 0) & (marketing_cost > revenue - product_cost),
-        negative,  # whatever is left: the acquisition cost (or a margin negative for mixed reasons)
-    ]
-    codes = np.select(conditions, np.arange(len(conditions)), default=-1)
-    codes = np.where(negative, codes, -1)
+    below = realized < 0
+    negative = below | (realized + potential - cac < 0)
+    codes = np.full(realized.shape, -1, dtype=np.int8)
+    rows = np.flatnonzero(negative)  # few customers: the reasons are worked out for them only
+    if rows.size:
+        b, r = below[rows], realized[rows]
+        conditions = [
+            b & (returns[rows] > 0) & (r + returns[rows] >= 0),
+            b & (product_cost[rows] > revenue[rows]),
+            b & (marketing_cost[rows] > revenue[rows] - product_cost[rows]),
+        ]
+        # whatever is left: the acquisition cost (or a margin negative for mixed reasons)
+        codes[rows] = np.select(conditions, [0, 1, 2], default=3)
     return pd.Categorical.from_codes(codes, categories=list(NEGATIVE_REASONS))
 
 
@@ -123,7 +138,7 @@ def value_at_risk(*, valuable: Any, p_alive: Any, p_alive_previous: Any, clv: An
     """
     p = np.asarray(p_alive, dtype=float)
     previous = np.asarray(p_alive_previous, dtype=float)
-    clv = np.nan_to_num(np.asarray(clv, dtype=float))
+    clv = filled(np.asarray(clv, dtype=float))
     with np.errstate(invalid="ignore"):
         falling = np.asarray(valuable, dtype=bool) & (previous - p >= min_drop)
     falling &= np.isfinite(previous)

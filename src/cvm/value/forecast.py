@@ -47,6 +47,7 @@ import pandas as pd
 from cvm.data.timeunit import GREGORIAN_YEAR_DAYS, TimeUnit
 from cvm.errors import ConfigError, ModelAssumptionError
 from cvm.models.clv import customer_lifetime_value
+from cvm.value._arrays import filled
 from cvm.value.config import ValueConfig
 
 logger = logging.getLogger(__name__)
@@ -180,5 +181,5 @@ def simple_clv(
     period_days = TimeUnit.parse(config.forecast.period).days
     years = np.maximum(np.asarray(tenure_days, dtype=float), period_days) / GREGORIAN_YEAR_DAYS
     per_year = n / years
-    cac = np.nan_to_num(np.asarray(acquisition_cost, dtype=float))
-    return np.nan_to_num(aov) * per_year * config.clv.simple_lifespan_years * margin_ratio - cac
+    cac = filled(np.asarray(acquisition_cost, dtype=float))
+    return filled(aov) * per_year * config.clv.simple_lifespan_years * margin_ratio - cac

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.errors import InvalidDataError, MissingColumnError
+from cvm.value._arrays import filled
 from cvm.value.config import ValueConfig
 
 __all__ = ["HistoricalValue", "historical_value", "history_columns"]
@@ -62,8 +63,10 @@ def _column(table: pd.DataFrame, name: str) -> np.ndarray:
             f"value history: the table has no column {name!r} (columns: {list(table.columns)})",
             hint="pass the table from cvm.data.summaries.value_history",
         )
-    values = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    return values
+    column = table[name]
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        return column.to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def historical_value(
@@ -94,11 +97,11 @@ def historical_value(
             f"{int(estimated.sum()):,} customer(s) have no recorded product cost: it is estimated "
             f"as revenue × (1 − {settings.margin_rate:g}) (margin.margin_rate)."
         )
-    cost = np.where(estimated, revenue * (1 - settings.margin_rate), product_cost)
+    cost = _estimate_missing(product_cost, estimated, revenue, settings.margin_rate)
     if has_marketing_costs is None:
         has_marketing_costs = bool(np.nansum(np.abs(marketing_cost)) > 0)
     allocate = not has_marketing_costs and settings.marketing_cost_rate > 0
-    marketing = np.nan_to_num(marketing_cost)
+    marketing = filled(marketing_cost)
     if allocate:
         marketing = revenue * settings.marketing_cost_rate
         notes.append(
@@ -106,37 +109,50 @@ def historical_value(
             "(margin.marketing_cost_rate) is allocated to each customer as marketing cost."
         )
     margin = revenue - cost - marketing
-    recorded = ~estimated
-    recorded_revenue = float(revenue[recorded].sum()) if recorded.any() else 0.0
-    ratio = float(margin[recorded].sum()) / recorded_revenue if recorded_revenue > 0 else float("nan")
+    if not estimated.any():
+        recorded_revenue, recorded_margin = float(revenue.sum()), float(margin.sum())
+    else:
+        recorded = ~estimated
+        recorded_revenue, recorded_margin = float(revenue[recorded].sum()), float(margin[recorded].sum())
+    ratio = recorded_margin / recorded_revenue if recorded_revenue > 0 else float("nan")
     columns: dict[str, np.ndarray] = {
         "revenue": revenue,
         "product_cost": cost,
         "marketing_cost": marketing,
         "gross_margin": margin,
-        "returns": np.nan_to_num(returns),
-        "gross_sales": np.nan_to_num(gross_sales),
-        "cost_source": np.where(estimated, "estimated", "recorded"),
+        "returns": filled(returns),
+        "gross_sales": filled(gross_sales),
+        "cost_source": pd.Categorical.from_codes(estimated.astype(np.int8), categories=["recorded", "estimated"]),
     }
     recent = np.zeros(revenue.size)
+    recent_sum = recent  # summed in place below
     for k in range(1, periods + 1):
-        rev_k = np.nan_to_num(_column(history, f"revenue_hist_{k}"))
+        rev_k = filled(_column(history, f"revenue_hist_{k}"))
         cost_k = _column(history, f"product_cost_hist_{k}")
-        cost_k = np.where(np.isnan(cost_k), rev_k * (1 - settings.margin_rate), cost_k)
-        mkt_k = rev_k * settings.marketing_cost_rate if allocate else np.nan_to_num(_column(history, f"marketing_cost_hist_{k}"))
+        cost_k = _estimate_missing(cost_k, np.isnan(cost_k), rev_k, settings.margin_rate)
+        mkt_k = rev_k * settings.marketing_cost_rate if allocate else filled(_column(history, f"marketing_cost_hist_{k}"))
         margin_k = rev_k - cost_k - mkt_k
         columns |= {
             f"revenue_hist_{k}": rev_k,
             f"product_cost_hist_{k}": cost_k,
             f"marketing_cost_hist_{k}": mkt_k,
             f"gross_margin_hist_{k}": margin_k,
-            f"orders_hist_{k}": np.nan_to_num(_column(history, f"orders_hist_{k}")),
+            f"orders_hist_{k}": filled(_column(history, f"orders_hist_{k}")),
         }
-        recent += margin_k
-    columns["gross_margin_recent"] = recent
+        recent_sum += margin_k
+    columns["gross_margin_recent"] = recent_sum
     with np.errstate(divide="ignore", invalid="ignore"):
         columns["credit_index"] = np.where(columns["gross_sales"] > 0, 1 - columns["returns"] / columns["gross_sales"], 1.0)
     return HistoricalValue(columns=columns, notes=notes, margin_ratio=ratio)
+
+
+def _estimate_missing(cost: np.ndarray, missing: np.ndarray, revenue: np.ndarray, margin_rate: float) -> np.ndarray:
+    """``cost``, with ``revenue × (1 − margin_rate)`` where it is missing."""
+    if not missing.any():
+        return cost
+    if missing.all():
+        return revenue * (1 - margin_rate)
+    return np.where(missing, revenue * (1 - margin_rate), cost)
 
 
 def _require_finite(values: np.ndarray, name: str) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ import pyarrow.compute as pc
 from cvm.data.timeunit import GREGORIAN_YEAR_DAYS, TimeUnit
 from cvm.errors import InvalidDataError, MissingColumnError
 from cvm.labels import label
+from cvm.value._arrays import filled
 from cvm.value import composition, segments
 from cvm.value.config import ValueConfig, load_config
 from cvm.value.forecast import forecast_margin_ratio, forecast_value, simple_clv
@@ -186,12 +188,40 @@ def _ids(frame: pd.DataFrame, name: str, column: str = "customer_id") -> pa.Arra
     return ids
 
 
-def _align(ids: pa.Array, other: pa.Array) -> np.ndarray:
-    """For each of ``ids`` its row in ``other`` (-1 where absent); no hashing when they are equal."""
-    if len(ids) == len(other) and ids.cast(pa.large_string()).equals(other.cast(pa.large_string())):
-        return np.arange(len(ids))
-    position = pc.index_in(ids, value_set=other)
-    return position.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+def _locate(ids: pa.Array, others: dict[str, pa.Array]) -> dict[str, np.ndarray]:
+    """For each array of ``others``, the row in ``ids`` of each of its values (-1 where absent).
+
+    Arrays equal to ``ids`` need no lookup; all the others are looked up in one hash probe of
+    ``ids`` (hashing ten million ids takes seconds, so it is done once).
+    """
+    large = ids.cast(pa.large_string())
+    out: dict[str, np.ndarray] = {}
+    probes: list[tuple[str, pa.Array]] = []
+    for name, other in others.items():
+        other = other.cast(pa.large_string())
+        if len(other) == len(large) and other.equals(large):
+            out[name] = np.arange(len(large))
+        else:
+            probes.append((name, other))
+    if probes:
+        joined = pa.concat_arrays([other for _, other in probes])
+        found = pc.index_in(joined, value_set=large).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+        start = 0
+        for name, other in probes:
+            out[name] = found[start:start + len(other)]
+            start += len(other)
+    return out
+
+
+def _inverse(rows_in_ids: np.ndarray, n: int) -> np.ndarray:
+    """From each table row's row in ``ids`` to each id's row in the table (-1 where absent)."""
+    if rows_in_ids.size == n and rows_in_ids[0] == 0 and rows_in_ids[-1] == n - 1 and \
+            (rows_in_ids.size < 2 or bool(np.all(np.diff(rows_in_ids) == 1))):
+        return rows_in_ids  # the same customers in the same order
+    out = np.full(n, -1, dtype=np.intp)
+    present = rows_in_ids >= 0
+    out[rows_in_ids[present]] = np.flatnonzero(present)
+    return out
 
 
 def _pad(values: Any, extra: int, fill: Any) -> np.ndarray:
@@ -251,26 +281,45 @@ def customer_value(
     for column in ("frequency", "recency", "T"):
         if column not in summ.columns:
             raise MissingColumnError(f"summary: the table has no column {column!r}")
-    position = _align(ids, _ids(summ, "summary"))
+    profile = _frame(customers, "customers")
+    prev = _frame(previous_summary, "previous_summary")
+    rfm = _frame(rfm, "rfm")
+    refs = _frame(referrals, "referrals")
+    if rfm is not None:
+        for column in ("recency_score", "frequency_score", "monetary_score"):
+            if column not in rfm.columns:
+                raise MissingColumnError(f"rfm: the table has no column {column!r}",
+                                         hint="pass the table from cvm.data.summaries.rfm_scores")
+    lookups = {"summary": _ids(summ, "summary")}
+    for name, frame in (("customers", profile), ("previous_summary", prev), ("rfm", rfm)):
+        if frame is not None:
+            lookups[name] = _ids(frame, name)
+    if refs is not None:
+        for column in ("referrer_id", "referred_id"):
+            if column not in refs.columns:
+                raise MissingColumnError(f"referrals: the table has no column {column!r}")
+            lookups[column] = pc.cast(pa.array(refs[column].array if hasattr(refs[column], "array")
+                                               else refs[column], from_pandas=True), pa.large_string())
+    located = _locate(ids, lookups)
+    n = len(ids)
+
+    position = _inverse(located["summary"], n)
     if (position < 0).any():
         example = pc.filter(ids, pa.array(position < 0))[:3].to_pylist()
         raise InvalidDataError(
             f"summary: {int((position < 0).sum())} customer(s) of the history have no BTYD summary, e.g. {example}",
             hint="compute both tables from the same transactions and observation end",
         )
-    identity = bool(len(position) == len(summ) and (position == np.arange(len(position))).all())
+    identity = bool(len(position) == len(summ) and (position == np.arange(n)).all())
     model_input = {c: summ[c].to_numpy(dtype=float) if identity else summ[c].to_numpy(dtype=float)[position]
                    for c in SUMMARY_COLUMNS if c in summ.columns}
-    model_input.setdefault("monetary_value", np.zeros(len(ids)))
+    model_input.setdefault("monetary_value", np.zeros(n))
     model_input = pd.DataFrame(model_input, copy=False)
 
-    profile = _frame(customers, "customers")
     if profile is not None:
-        profile_ids = _ids(profile, "customers")
-        profile_position = _align(ids, profile_ids)
-        matched = np.zeros(len(profile), dtype=bool)
-        matched[profile_position[profile_position >= 0]] = True
-        prospects = np.flatnonzero(~matched)
+        profile_ids = lookups["customers"]
+        profile_position = _inverse(located["customers"], n)
+        prospects = np.flatnonzero(located["customers"] < 0)
     else:
         profile_ids, profile_position, prospects = None, None, np.zeros(0, dtype=np.intp)
     extra = prospects.size
@@ -286,108 +335,117 @@ def customer_value(
     with np.errstate(divide="ignore", invalid="ignore"):
         aov = np.where(n_purchases > 0, past.columns["revenue"] / n_purchases, np.nan)
     previous = None
-    if previous_summary is not None:
-        prev = _frame(previous_summary, "previous_summary")
-        prev_position = _align(ids, _ids(prev, "previous_summary"))
+    if prev is not None:
+        prev_position = _inverse(located["previous_summary"], n)
         found = prev_position >= 0
         previous = pd.DataFrame({
             c: np.where(found, prev[c].to_numpy(dtype=float)[np.maximum(prev_position, 0)], np.nan)
             for c in ("frequency", "recency", "T")
         })
-    future = forecast_value(
-        model, spend_model, model_input, observation_end=end, unit=unit, config=config,
-        margin_ratio=margin_ratio, average_order_value=aov, previous_summary=previous,
-    )
-    notes += future.notes
-    if previous is None:
-        future.columns["p_alive_previous"] = np.full(len(ids), np.nan)
-        notes.append("No earlier BTYD summary was given: value at risk cannot see falling P(alive) and is 0.")
-
-    # -- one dict of columns, padded with the prospects, then one DataFrame ----------------
-    all_ids = ids if not extra else pa.concat_arrays([ids.cast(pa.large_string()),
-                                                      profile_ids.take(pa.array(prospects)).cast(pa.large_string())])
-    cols: dict[str, Any] = {"customer_id": pd.arrays.ArrowStringArray(all_ids.cast(pa.large_string()))}
-    cols["first_purchase"] = _pad(_dates(hist["first_purchase"]), extra, None)
-    cols["last_purchase"] = _pad(_dates(hist["last_purchase"]), extra, None)
-    cols["n_purchases"] = _pad(hist["n_purchases"].to_numpy(dtype=np.int64), extra, 0)
-    cols["tenure_days"] = _pad(hist["tenure_days"].to_numpy(dtype=float), extra, np.nan)
-    cols["days_since_last_purchase"] = _pad(hist["days_since_last_purchase"].to_numpy(dtype=float), extra, np.nan)
-    for name in SUMMARY_COLUMNS:
-        cols[name] = _pad(model_input[name].to_numpy(dtype=float), extra, 0.0)
-    cols["average_order_value"] = _pad(aov, extra, np.nan)
-    blank = {"p_alive", "p_alive_previous", "expected_spend"}
-    for name, values in (past.columns | future.columns).items():
-        if name == "cost_source":
-            codes = _pad(np.where(values == "estimated", 1, 0), extra, -1)
-            cols[name] = pd.Categorical.from_codes(codes, categories=["recorded", "estimated"])
-        else:
-            cols[name] = _pad(values, extra, np.nan if name in blank else (1.0 if name == "credit_index" else 0.0))
-    cols["margin_growth"] = cols["forecast_margin_total"] - cols["gross_margin_recent"]
-    n_total = len(all_ids)
-
-    _profile_columns(cols, profile, profile_position, prospects, n_total, notes)
-    acquired = cols.pop("_acquisition_date")
-    first = cols["first_purchase"]
-    cols["acquisition_date"] = np.where(np.isnat(acquired), first, acquired)
-    cols["cohort"] = _period_starts(cols["acquisition_date"], TimeUnit.parse(config.forecast.period))
-    cols["simple_clv"] = simple_clv(
-        cols["average_order_value"], cols["n_purchases"], cols["tenure_days"], config=config,
-        margin_ratio=margin_ratio, acquisition_cost=cols["acquisition_cost"],
-    )
-    cols["realized_value"] = cols["gross_margin"]
-    cols["potential_value"] = cols["clv"]
-    if referrals is not None:
-        refs = _frame(referrals, "referrals")
-        for column in ("referrer_id", "referred_id"):
-            if column not in refs.columns:
-                raise MissingColumnError(f"referrals: the table has no column {column!r}")
-        cols["influence_value"] = composition.influence_value(
-            all_ids, cols["realized_value"], referrer=refs["referrer_id"], referred=refs["referred_id"],
-            decay=config.referral.indirect_decay, max_depth=config.referral.max_depth,
+    # Two threads (numpy releases the GIL on big arrays): the model's predictions run beside
+    # the history, profile and segment columns, and the scores beside the summary tables.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        forecasting = pool.submit(
+            forecast_value, model, spend_model, model_input, observation_end=end, unit=unit, config=config,
+            margin_ratio=margin_ratio, average_order_value=aov, previous_summary=previous,
         )
-    else:
-        cols["influence_value"] = np.zeros(n_total)
-    cols["total_value"] = cols["realized_value"] + cols["potential_value"] + cols["influence_value"]
-    cols["clv_net"] = cols["realized_value"] + cols["clv"] - np.nan_to_num(cols["acquisition_cost"])
+        all_ids = ids if not extra else pa.concat_arrays([
+            ids.cast(pa.large_string()), profile_ids.take(pa.array(prospects)).cast(pa.large_string())])
+        n_total = len(all_ids)
+        cols: dict[str, Any] = {"customer_id": pd.arrays.ArrowStringArray(all_ids.cast(pa.large_string()))}
+        cols["first_purchase"] = _pad(_dates(hist["first_purchase"]), extra, None)
+        cols["last_purchase"] = _pad(_dates(hist["last_purchase"]), extra, None)
+        cols["n_purchases"] = _pad(hist["n_purchases"].to_numpy(dtype=np.int64), extra, 0)
+        cols["tenure_days"] = _pad(hist["tenure_days"].to_numpy(dtype=float), extra, np.nan)
+        cols["days_since_last_purchase"] = _pad(hist["days_since_last_purchase"].to_numpy(dtype=float), extra, np.nan)
+        for name in SUMMARY_COLUMNS:
+            cols[name] = _pad(model_input[name].to_numpy(dtype=float), extra, 0.0)
+        cols["average_order_value"] = _pad(aov, extra, np.nan)
+        _add_columns(cols, past.columns, extra)
+        _profile_columns(cols, profile, profile_position, prospects, n_total, notes)
+        acquired = cols.pop("_acquisition_date")
+        cols["acquisition_date"] = np.where(np.isnat(acquired), cols["first_purchase"], acquired)
+        cols["cohort"] = _period_starts(cols["acquisition_date"], TimeUnit.parse(config.forecast.period))
+        cols["simple_clv"] = simple_clv(
+            cols["average_order_value"], cols["n_purchases"], cols["tenure_days"], config=config,
+            margin_ratio=margin_ratio, acquisition_cost=cols["acquisition_cost"],
+        )
+        cols["realized_value"] = cols["gross_margin"]
+        if refs is not None:
+            cols["influence_value"] = composition.influence_from_rows(
+                cols["realized_value"], source=located["referrer_id"], target=located["referred_id"],
+                decay=config.referral.indirect_decay, max_depth=config.referral.max_depth,
+            )
+        else:
+            cols["influence_value"] = np.zeros(n_total)
+        _add_history_segments(cols, rfm, None if rfm is None else _pad(_inverse(located["rfm"], n), extra, -1),
+                              config, notes)
 
-    reason = composition.negative_value_reason(
-        revenue=cols["revenue"], product_cost=cols["product_cost"], marketing_cost=cols["marketing_cost"],
-        returns=cols["returns"], realized=cols["realized_value"], potential=cols["potential_value"],
-        acquisition_cost=cols["acquisition_cost"],
-    )
-    cols["negative_value"] = reason.codes >= 0
-    _add_category(cols, "negative_reason", reason, "negative")
+        future = forecasting.result()
+        notes += future.notes
+        if previous is None:
+            future.columns["p_alive_previous"] = np.full(n, np.nan)
+            notes.append("No earlier BTYD summary was given: value at risk cannot see falling P(alive) and is 0.")
+        _add_columns(cols, future.columns, extra)
+        cols["margin_growth"] = cols["forecast_margin_total"] - cols["gross_margin_recent"]
+        cols["potential_value"] = cols["clv"]
+        cols["total_value"] = cols["realized_value"] + cols["potential_value"] + cols["influence_value"]
+        cols["clv_net"] = cols["realized_value"] + cols["clv"] - filled(cols["acquisition_cost"])
+        reason = composition.negative_value_reason(
+            revenue=cols["revenue"], product_cost=cols["product_cost"], marketing_cost=cols["marketing_cost"],
+            returns=cols["returns"], realized=cols["realized_value"], potential=cols["potential_value"],
+            acquisition_cost=cols["acquisition_cost"],
+        )
+        cols["negative_value"] = reason.codes >= 0
+        _add_category(cols, "negative_reason", reason, "negative")
+        _add_value_segments(cols, config)
+        at_risk, amount = composition.value_at_risk(
+            valuable=np.isin(np.asarray(cols["value_matrix"].categories)[cols["value_matrix"].codes],
+                             config.risk.valuable_tiers),
+            p_alive=cols["p_alive"], p_alive_previous=cols["p_alive_previous"], clv=cols["clv"],
+            min_drop=config.risk.min_drop,
+        )
+        cols["at_risk"] = at_risk
+        cols["value_at_risk"] = amount
 
-    _add_segments(cols, _frame(rfm, "rfm"), all_ids, config, notes)
-    at_risk, amount = composition.value_at_risk(
-        valuable=np.isin(np.asarray(cols["value_matrix"].categories)[cols["value_matrix"].codes],
-                         config.risk.valuable_tiers),
-        p_alive=cols["p_alive"], p_alive_previous=cols["p_alive_previous"], clv=cols["clv"],
-        min_drop=config.risk.min_drop,
-    )
-    cols["at_risk"] = at_risk
-    cols["value_at_risk"] = amount
-    for name, scored in score_all(pd.DataFrame(cols, copy=False), config.scoring).items():
-        cols[f"score_{name}"] = scored["score"].to_numpy()
-        for suffix in ("", "_en", "_zh"):
-            cols[f"score_tier_{name}{suffix}"] = scored[f"tier{suffix}"].array
-    table = pd.DataFrame(cols, copy=False)
-
+        unscored = pd.DataFrame(cols, copy=False)
+        scoring = pool.submit(score_all, unscored, config.scoring)
+        equity = equity_table(unscored)
+        pyramid = segments.pyramid_table(
+            unscored["total_value"], unscored["pyramid"], realized=unscored["realized_value"],
+            potential=unscored["potential_value"], influence=unscored["influence_value"], settings=config.segments,
+        )
+        concentration = segments.concentration(unscored["total_value"], config.segments)
+        risk = risk_table(unscored)
+        for name, scored in scoring.result().items():
+            cols[f"score_{name}"] = scored["score"].to_numpy()
+            for suffix in ("", "_en", "_zh"):
+                cols[f"score_tier_{name}{suffix}"] = scored[f"tier{suffix}"].array
     return CustomerValue(
-        table=table,
-        equity=equity_table(table),
-        pyramid=segments.pyramid_table(
-            table["total_value"], table["pyramid"], realized=table["realized_value"],
-            potential=table["potential_value"], influence=table["influence_value"], settings=config.segments,
-        ),
-        concentration=segments.concentration(table["total_value"], config.segments),
-        value_at_risk=risk_table(table),
+        table=pd.DataFrame(cols, copy=False),
+        equity=equity,
+        pyramid=pyramid,
+        concentration=concentration,
+        value_at_risk=risk,
         history_periods=_history_periods(end, config),
         forecast_periods=future.periods,
         margin_ratio=margin_ratio,
         config=config,
         notes=notes,
     )
+
+
+BLANK_WHEN_PROSPECT = frozenset({"p_alive", "p_alive_previous", "expected_spend"})
+
+
+def _add_columns(cols: dict[str, Any], columns: dict[str, Any], extra: int) -> None:
+    """Per-customer columns, padded for the prospects (0; blank for what has no meaning for them)."""
+    for name, values in columns.items():
+        if isinstance(values, pd.Categorical):
+            cols[name] = pd.Categorical.from_codes(_pad(values.codes, extra, -1), categories=list(values.categories))
+        else:
+            fill = np.nan if name in BLANK_WHEN_PROSPECT else (1.0 if name == "credit_index" else 0.0)
+            cols[name] = _pad(values, extra, fill)
 
 
 def _period_starts(dates: np.ndarray, period: TimeUnit) -> np.ndarray:
@@ -454,26 +512,29 @@ def _add_category(cols: dict[str, Any], column: str, keys: pd.Categorical, prefi
         cols[f"{column}_{lang}"] = pd.Categorical.from_codes(keys.codes, categories=names)
 
 
-def _add_segments(cols: dict[str, Any], rfm: pd.DataFrame | None, ids: pa.Array, config: ValueConfig,
-                  notes: list[str]) -> None:
+def _add_value_segments(cols: dict[str, Any], config: ValueConfig) -> None:
+    """Value matrix and pyramid (they need the forecast)."""
     settings = config.segments
     cols["value_matrix"] = segments.value_matrix(cols["realized_value"], cols["potential_value"], settings)
     cols["pyramid"] = segments.pyramid(cols["total_value"], settings)
+    for column in ("value_matrix", "pyramid"):
+        cols[f"{column}_en"], cols[f"{column}_zh"] = segments.labelled(cols[column], column, settings)
+
+
+def _add_history_segments(cols: dict[str, Any], rfm: pd.DataFrame | None, position: np.ndarray | None,
+                          config: ValueConfig, notes: list[str]) -> None:
+    """Loyalty × profitability, loyalty level and RFM segment (from the history alone)."""
+    settings = config.segments
     lifespan_days = config.clv.simple_lifespan_years * GREGORIAN_YEAR_DAYS
     cols["loyalty_profit"] = segments.loyalty_profitability(
-        np.nan_to_num(cols["tenure_days"]) / lifespan_days, cols["gross_margin"], settings)
+        filled(cols["tenure_days"]) / lifespan_days, cols["gross_margin"], settings)
     cols["loyalty_level"] = segments.loyalty_level(
         cols["n_purchases"], cols["tenure_days"], cols["days_since_last_purchase"], settings)
-    for column in ("value_matrix", "pyramid", "loyalty_profit", "loyalty_level"):
+    for column in ("loyalty_profit", "loyalty_level"):
         cols[f"{column}_en"], cols[f"{column}_zh"] = segments.labelled(cols[column], column, settings)
     if rfm is None:
         notes.append("No RFM scores were given: the RFM segment is left out.")
         return
-    for column in ("recency_score", "frequency_score", "monetary_score"):
-        if column not in rfm.columns:
-            raise MissingColumnError(f"rfm: the table has no column {column!r}",
-                                     hint="pass the table from cvm.data.summaries.rfm_scores")
-    position = _align(ids, _ids(rfm, "rfm"))
     found = position >= 0
     for column in ("recency_score", "frequency_score", "monetary_score"):
         values = pd.to_numeric(rfm[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -490,38 +551,64 @@ def _add_segments(cols: dict[str, Any], rfm: pd.DataFrame | None, ids: pa.Array,
     cols["rfm_segment_en"], cols["rfm_segment_zh"] = segments.labelled(cols["rfm_segment"], "rfm", settings)
 
 
+def _group_codes(column: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Integer group codes (-1 for missing) and the group names, without sorting every row."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(), list(column.cat.categories)
+    codes, uniques = pd.factorize(column, sort=True, use_na_sentinel=True)
+    return codes, list(uniques)
+
+
+def _group_name(value: Any) -> str:
+    if isinstance(value, pd.Timestamp | np.datetime64 | dt.date):
+        return pd.Timestamp(value).date().isoformat()
+    return str(value)
+
+
 def equity_table(table: pd.DataFrame) -> pd.DataFrame:
     """Customer equity (sum of CLV) for the base and per value tier, pyramid tier, cohort and channel.
 
     One row per group: ``grouping`` (``base``, ``value_matrix``, ``pyramid``, ``cohort``,
-    ``acquisition_channel``), ``group``, customers, realized value, customer equity (sum of
-    CLV), lifetime value net of acquisition cost, acquisition cost, and CLV / acquisition cost
-    (realized + future margin over acquisition cost, where acquisition costs are known).
+    ``acquisition_channel``), ``group`` (blank for customers without one), customers,
+    realized value, customer equity (sum of CLV), lifetime value net of acquisition cost,
+    acquisition cost, and CLV / acquisition cost: realized + future margin over acquisition
+    cost, both over the customers whose acquisition cost is known.
     """
+    cost = table["acquisition_cost"].to_numpy(dtype=float)
+    known = ~np.isnan(cost)
+    measures = {
+        "realized_value": table["realized_value"].to_numpy(dtype=float),
+        "customer_equity": table["clv"].to_numpy(dtype=float),
+        "clv_net": table["clv_net"].to_numpy(dtype=float),
+        "acquisition_cost": np.where(known, cost, 0.0),
+        "_value_with_cost": np.where(known, table["realized_value"].to_numpy(dtype=float)
+                                     + table["clv"].to_numpy(dtype=float), 0.0),
+        "_known": known.astype(float),
+    }
     frames = []
-    base = table.assign(_all="all")
     for grouping in ("base", "value_matrix", "pyramid", "cohort", "acquisition_channel"):
-        key = "_all" if grouping == "base" else grouping
-        if key not in base.columns:
+        if grouping == "base":
+            codes, names = np.zeros(len(table), dtype=np.intp), ["all"]
+        elif grouping in table.columns:
+            codes, names = _group_codes(table[grouping])
+        else:
             continue
-        grouped = base.groupby(key, observed=True, dropna=False, sort=True)
-        known = base["acquisition_cost"].notna()
-        part = pd.DataFrame({
-            "customers": grouped.size(),
-            "realized_value": grouped["realized_value"].sum(),
-            "customer_equity": grouped["clv"].sum(),
-            "clv_net": grouped["clv_net"].sum(),
-            "acquisition_cost": grouped["acquisition_cost"].sum(min_count=1),
-            "_value_with_cost": (base["realized_value"] + base["clv"]).where(known, 0.0).groupby(
-                base[key], observed=True, dropna=False, sort=True).sum(),
-        })
+        codes = np.asarray(codes, dtype=np.intp)
+        slots = len(names) + 1  # the last slot holds the customers without a group
+        index = np.where(codes >= 0, codes, len(names))
+        part = {"customers": np.bincount(index, minlength=slots)}
+        for name, values in measures.items():
+            part[name] = np.bincount(index, weights=values, minlength=slots)
+        frame = pd.DataFrame(part)
+        frame.insert(0, "group", pd.array([_group_name(n) for n in names] + [None], dtype="string"))
+        frame = frame[(frame["customers"] > 0) | (np.arange(slots) < len(names))].copy()
+        frame.loc[frame["_known"] == 0, "acquisition_cost"] = np.nan
         with np.errstate(divide="ignore", invalid="ignore"):
-            part["clv_to_cac"] = np.where(part["acquisition_cost"] > 0,
-                                          part["_value_with_cost"] / part["acquisition_cost"], np.nan)
-        part = part.drop(columns="_value_with_cost").reset_index(names="group")
-        part.insert(0, "grouping", grouping)
-        part["group"] = part["group"].astype("string")
-        frames.append(part)
+            frame["clv_to_cac"] = np.where(frame["acquisition_cost"] > 0,
+                                           frame["_value_with_cost"] / frame["acquisition_cost"], np.nan)
+        frame = frame.drop(columns=["_value_with_cost", "_known"])
+        frame.insert(0, "grouping", grouping)
+        frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
 
