@@ -170,6 +170,17 @@ def test_correctness_history_periods():
         D(2024, 3, 15), "month", 3)
 
 
+def test_correctness_timestamps_and_unsorted_rows():
+    """Timestamps count on their day; sort=False gives the same rows in some order."""
+    log = ibis.memtable(LOG)
+    expected = summaries.value_history(log, observation_end=END).to_pyarrow().to_pylist()
+    stamped = log.mutate(date=log.date.cast("timestamp") + ibis.interval(hours=23))
+    assert summaries.value_history(stamped, observation_end=END).to_pyarrow().to_pylist() == (
+        expected)
+    unsorted = summaries.value_history(log, observation_end=END, sort=False)
+    assert sorted(unsorted.to_pyarrow().to_pylist(), key=lambda r: r["customer_id"]) == expected
+
+
 def test_correctness_segment_costs_without_customers_warn_and_are_ignored():
     log = ibis.memtable(LOG)
     with pytest.warns(UserWarning, match="segment-level cost rows .* are ignored"):
