@@ -10,7 +10,8 @@ built (not timed).
 The inputs are drawn, not read: BTYD summaries from BG/NBD (r 0.243, alpha 4.414, a 0.793,
 b 2.426) with customers acquired over two years, spend from Gamma-Gamma, product cost 55–65 %
 of revenue, per-period history for the last three months, a profile table (channel,
-acquisition cost, gender, region) and referrals for 5 % of the customers. The models are
+acquisition cost, gender, region), each customer's state one month earlier (the history's
+``*_previous`` columns), RFM quintiles and referrals for 5 % of the customers. The models are
 ``from_params`` (fitting is timed by ``bench_models.py``).
 
     .venv/bin/python benchmarks/bench_value.py --customers 10000000
@@ -75,13 +76,13 @@ def build_inputs(n: int, seed: int) -> dict:
         "customer_id": history["customer_id"], "frequency": x, "recency": recency_days / 7.0,
         "T": age_days / 7.0, "monetary_value": np.where(x > 0, spend, 0.0),
     })
+    # the state one period (a month) earlier, as value_history gives it
     previous_age = age_days - 31
-    alive_before = previous_age > 0
-    previous = summary.loc[alive_before, ["customer_id"]].copy()
-    previous["T"] = previous_age[alive_before] / 7.0
-    previous["recency"] = np.minimum(summary["recency"].to_numpy()[alive_before], previous["T"].to_numpy())
-    previous["frequency"] = np.where(previous["recency"] > 0, x[alive_before], 0.0)
-    previous.loc[previous["frequency"] == 0, "recency"] = 0.0
+    known = previous_age > 0
+    previous_recency = np.minimum(recency_days, np.maximum(previous_age, 0))
+    history["n_purchases_previous"] = np.where(known, np.where(previous_recency < recency_days, 1, n_purchases), 0)
+    history["recency_days_previous"] = np.where(known, np.where(previous_recency < recency_days, 0, recency_days), np.nan)
+    history["tenure_days_previous"] = np.where(known, previous_age, np.nan)
     channels = np.array(["search", "social", "store", "referral", "email"])
     customers = pd.DataFrame({
         "customer_id": history["customer_id"],
@@ -102,7 +103,7 @@ def build_inputs(n: int, seed: int) -> dict:
         scores[name] = quintile
     rfm = pd.DataFrame({"customer_id": history["customer_id"], **scores})
     return {
-        "history": history, "summary": summary, "previous_summary": previous, "customers": customers,
+        "history": history, "summary": summary, "customers": customers,
         "referrals": referrals, "rfm": rfm,
         "model": BetaGeoModel.from_params(BetaGeoModel.example_params),
         "spend_model": GammaGammaModel.from_params(GammaGammaModel.example_params),
@@ -111,6 +112,9 @@ def build_inputs(n: int, seed: int) -> dict:
 
 
 def child(n: int, seed: int) -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     from cvm.value.table import customer_value
 
     t0 = time.perf_counter()

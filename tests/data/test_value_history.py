@@ -32,15 +32,20 @@ TOTALS = ("customer_id", "first_purchase", "last_purchase", "n_purchases", "tenu
           "marketing_cost", "gross_margin")
 
 
+PREVIOUS = ("n_purchases_previous", "recency_days_previous", "tenure_days_previous")
+
+
 def history_columns(periods: int) -> list[str]:
-    return [f"{m}_hist_{k}" for k in range(1, periods + 1) for m in MEASURES]
+    return [f"{m}_hist_{k}" for k in range(1, periods + 1) for m in MEASURES] + list(PREVIOUS)
 
 
-def row(totals: tuple, *history: tuple) -> dict:
-    """One expected row: the totals, then (revenue, product, marketing, margin, orders) per k."""
+def row(totals: tuple, *history: tuple, previous: tuple) -> dict:
+    """One expected row: the totals, then (revenue, product, marketing, margin, orders) per k,
+    then (purchase days, recency days, tenure days) one period earlier."""
     values = dict(zip(TOTALS, totals, strict=True))
     for k, h in enumerate(history, start=1):
         values.update(zip((f"{m}_hist_{k}" for m in MEASURES), h, strict=True))
+    values.update(zip(PREVIOUS, previous, strict=True))
     return values
 
 
@@ -94,10 +99,12 @@ def test_correctness_months_with_returns_costs_and_a_partial_month(backend):
     assert result.to_pyarrow().to_pylist() == [
         row(("a", D(2023, 12, 20), D(2024, 3, 2), 3, 86, 13,
              76.0, 4.0, 80.0, 30.0, 5.5, 40.5),
-            (6.0, 2.0, 0.0, 4.0, 1), (0.0, 0.0, 1.5, -1.5, 0), (20.0, 8.0, 2.0, 10.0, 1)),
+            (6.0, 2.0, 0.0, 4.0, 1), (0.0, 0.0, 1.5, -1.5, 0), (20.0, 8.0, 2.0, 10.0, 1),
+            previous=(2, 16, 71)),  # as of 29 Feb: 20 Dec and 5 Jan
         row(("b", D(2024, 2, 10), D(2024, 3, 15), 3, 34, 0,
              30.0, 7.0, 37.0, 0.0, 2.0, 28.0),
-            (0.0, 0.0, 0.0, 0.0, 0), (0.0, 0.0, 0.0, 0.0, 2), (30.0, 0.0, 2.0, 28.0, 1)),
+            (0.0, 0.0, 0.0, 0.0, 0), (0.0, 0.0, 0.0, 0.0, 2), (30.0, 0.0, 2.0, 28.0, 1),
+            previous=(2, 2, 19)),  # 10 and 12 Feb
     ]
 
 
@@ -111,9 +118,11 @@ def test_correctness_quarters(backend):
     got = result.select("customer_id", *history_columns(2)).to_pyarrow().to_pylist()
     assert got == [
         {"customer_id": "a", **row_history((50.0, 20.0, 2.0, 28.0, 1),
-                                           (26.0, 10.0, 3.5, 12.5, 2))},
+                                           (26.0, 10.0, 3.5, 12.5, 2)),
+         **dict(zip(PREVIOUS, (1, 0, 11)))},  # as of 31 Dec 2023
         {"customer_id": "b", **row_history((0.0, 0.0, 0.0, 0.0, 0),
-                                           (30.0, 0.0, 2.0, 28.0, 3))},
+                                           (30.0, 0.0, 2.0, 28.0, 3)),
+         **dict(zip(PREVIOUS, (0, None, None)))},
     ]
 
 
@@ -124,10 +133,10 @@ def test_correctness_without_product_or_marketing_cost(backend):
     assert result.to_pyarrow().to_pylist() == [
         row(("a", D(2023, 12, 20), D(2024, 3, 2), 3, 86, 13,
              76.0, 4.0, 80.0, None, 0.0, None),
-            (26.0, None, 0.0, None, 2)),
+            (26.0, None, 0.0, None, 2), previous=(1, 0, 11)),  # as of 31 Dec 2023
         row(("b", D(2024, 2, 10), D(2024, 3, 15), 3, 34, 0,
              30.0, 7.0, 37.0, None, 0.0, None),
-            (30.0, None, 0.0, None, 3)),
+            (30.0, None, 0.0, None, 3), previous=(0, None, None)),  # not a customer yet
     ]
 
 
@@ -150,7 +159,7 @@ def test_correctness_output_types():
         "customer_id": "string", "first_purchase": "date", "last_purchase": "date",
         **{c: "int64" for c in ("n_purchases", "tenure_days", "days_since_last_purchase")},
         **{c: "float64" for c in TOTALS[6:]},
-        **{c: "int64" if c.startswith("orders") else "float64" for c in history_columns(2)},
+        **{c: "int64" if c.startswith("orders") or c in PREVIOUS else "float64" for c in history_columns(2)},
     }
 
 
@@ -364,6 +373,13 @@ def reference_value_history(rows, *, observation_end, period, periods, marketing
                                            else h["revenue"] - cost - h["marketing_cost"]),
                 f"orders_hist_{k}": len(h["days"]),
             })
+        previous_end = max(index) - dt.timedelta(days=1)  # the day before period K
+        before = sorted(d for d in c["days"] if d <= previous_end)
+        values.update({
+            "n_purchases_previous": len(before),
+            "recency_days_previous": (before[-1] - before[0]).days if before else None,
+            "tenure_days_previous": (previous_end - before[0]).days if before else None,
+        })
         out.append(values)
     return out
 

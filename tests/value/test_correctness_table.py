@@ -176,3 +176,40 @@ def test_every_column_is_documented(result):
 
     undocumented = [c for c in result.table.columns if not known(c)]
     assert not undocumented, undocumented
+
+
+def test_equity_is_the_same_summed_per_combination_or_per_grouping(result):
+    from cvm.value.table import equity_table
+
+    combined = equity_table(result.table, combine=True)
+    separate = equity_table(result.table, combine=False)
+    pd.testing.assert_frame_equal(combined, separate, check_exact=False, rtol=1e-12)
+
+
+def test_previous_state_from_the_history_columns_equals_a_previous_summary(inputs, result):
+    """value_history's *_previous columns (in days) give what the BTYD summary one period
+    earlier (in weeks) gives."""
+    previous = inputs["previous_summary"].set_index("customer_id")
+    history = inputs["history"].copy()
+    by_id = previous.reindex(history["customer_id"])
+    history["n_purchases_previous"] = (by_id["frequency"] + 1).fillna(0).astype(int).to_numpy()
+    history["recency_days_previous"] = (by_id["recency"] * 7).to_numpy()
+    history["tenure_days_previous"] = (by_id["T"] * 7).to_numpy()
+    from_history = customer_value(**(inputs | {"history": history, "previous_summary": None}))
+    np.testing.assert_allclose(from_history.table["p_alive_previous"], result.table["p_alive_previous"],
+                               rtol=1e-12, equal_nan=True)
+    assert from_history.table["at_risk"].tolist() == result.table["at_risk"].tolist()
+
+
+def test_locating_ids_both_ways_gives_the_same_rows():
+    """Few lookups are hashed and the ids probed; many are probed against the ids: same rows."""
+    import pyarrow as pa
+
+    from cvm.value.table import _locate
+
+    ids = pa.array([f"c{i:03d}" for i in range(100)])
+    few = pa.array(["c005", "zzz", "c099", "c005"])
+    many = pa.array([f"c{i:03d}" for i in range(99, -1, -1)] + ["nope"])
+    assert _locate(ids, {"few": few})["few"].tolist() == [5, -1, 99, 5]
+    assert _locate(ids, {"many": many})["many"].tolist() == list(range(99, -1, -1)) + [-1]
+    assert _locate(ids, {"same": ids})["same"].tolist() == list(range(100))

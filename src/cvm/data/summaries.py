@@ -95,6 +95,9 @@ periods side by side, so that a customer's trajectory reads along one row.
 | `marketing_cost_hist_k` | float64 | marketing cost in history period k | 第 k 期营销成本 |
 | `gross_margin_hist_k` | float64 | `revenue_hist_k - product_cost_hist_k - marketing_cost_hist_k`; NULL when product cost is unknown | 第 k 期毛利；成本未知时为空 |
 | `orders_hist_k` | int64 | purchase days in history period k | 第 k 期购买天数 |
+| `n_purchases_previous` | int64 | purchase days up to the day before period K starts (one period earlier); 0 when none | 上一期末（第 K 期开始前一日）的购买天数 |
+| `recency_days_previous` | int64 | days from the first to the last purchase up to that day; NULL when none | 上一期末的首末次购买间隔天数；无购买时为空 |
+| `tenure_days_previous` | int64 | days from the first purchase to that day; NULL when none | 上一期末的客户关系天数；无购买时为空 |
 
 The history periods are the last `periods` calendar periods (default 3; 1 to 120) of the
 `period` unit (`month`, the default, `quarter` or `year`), numbered k = 1 … K oldest first:
@@ -103,7 +106,9 @@ day), period K - 1 the one before, and so on. The five columns of period 1 come 
 those of period 2, …. A period in which nothing happened shows 0 (product cost and margin stay
 NULL when product cost is unknown), including periods before the customer's first purchase.
 `value_history_periods` lists the first and last day of each history period, oldest first
-(the last day of period K is the observation end), to label the columns.
+(the last day of period K is the observation end), to label the columns. The three
+`*_previous` columns give the customer's BTYD state one period earlier (as of the day before
+period K starts), from which a model tells whether the probability of being alive is falling.
 
 Every row dated on or before the end counts, in its purchase day: a day with only a return
 row is a purchase day too (as in `btyd_summary` and `rfm_scores`), and a zero amount is
@@ -941,6 +946,7 @@ def value_history(
         aggregates.update({f"_{name}_{k}": column.sum(where=h == k)
                            for name, column in measures.items()})
         aggregates[f"_days_{k - 1}"] = r._day.max(where=h <= k - 1) + 1
+    aggregates["_last_previous"] = r.date.max(where=h <= n_periods - 1)
     s = r.group_by("customer_id").aggregate(**aggregates)
 
     # 2. marketing costs, once per customer, joined one to one (buyers only)
@@ -991,5 +997,14 @@ def value_history(
         columns[f"marketing_cost_hist_{k}"] = marketing_cost
         columns[f"gross_margin_hist_{k}"] = revenue - product_cost - marketing_cost
         columns[f"orders_hist_{k}"] = (days_before(k) - days_before(k - 1)).cast("int64")
+    # the same customer one period earlier: as of the day before the last history period
+    previous_end = value_history_periods(end, unit, n_periods)[-1][0] - dt.timedelta(days=1)
+    previous_day = ibis.literal(_days_since_epoch(previous_end), "int64")
+    bought_before = days_before(n_periods - 1) > 0
+    columns["n_purchases_previous"] = days_before(n_periods - 1).cast("int64")
+    columns["recency_days_previous"] = ibis.ifelse(
+        bought_before, _day_number(s._last_previous) - _day_number(s._first), ibis.null("int64")).cast("int64")
+    columns["tenure_days_previous"] = ibis.ifelse(
+        bought_before, previous_day - _day_number(s._first), ibis.null("int64")).cast("int64")
     result = s.select("customer_id", **columns)
     return result.order_by("customer_id") if sort else result

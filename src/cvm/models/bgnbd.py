@@ -50,6 +50,17 @@ __all__ = [
 
 def _log_dropout_odds(r, alpha, a, b, x, t_x, T):
     """log of a/(b+x-1) * ((alpha+T)/(alpha+t_x))^(r+x) for x > 0; -inf for x = 0."""
+    if np.ndim(a) == 0 and np.ndim(b) == 0 and np.ndim(x) == 1 and x.size > 10_000:
+        # one set of parameters and many customers: the odds term per distinct frequency
+        x_levels, x_index = levels(x)
+        with np.errstate(divide="ignore"):
+            per_x = np.where(x_levels > 0, np.log(a) - np.log(np.where(x_levels > 0, b + x_levels - 1, 1.0)), -np.inf)
+        ratio = T - t_x
+        ratio /= alpha + t_x
+        np.log1p(ratio, out=ratio)
+        ratio *= r + x
+        ratio += per_x[x_index]
+        return ratio
     with np.errstate(divide="ignore", invalid="ignore"):
         value = (
             np.log(a)
@@ -398,7 +409,10 @@ class BetaGeoModel(CustomerModel):
     def _alive(self, batch: PreparedCustomers) -> np.ndarray:
         """P(alive) now of every customer, computed once per prepared batch."""
         def compute():
-            params, data = batch.cache["params"], batch.data
+            # one set of parameters for everybody unless there are covariates (scalars take
+            # the per-frequency route of _log_dropout_odds)
+            params = batch.cache["params"] if self.covariates else self.params_
+            data = batch.data
             return probability_alive(params["r"], params["alpha"], params["a"], params["b"],
                                      data["frequency"], data["recency"], data["T"])
         return batch.cached("alive", compute)
@@ -449,7 +463,11 @@ class BetaGeoModel(CustomerModel):
         ``(T + edges[k-1], T + edges[k]]`` (with ``edges[-1] = 0``).
         """
         alive, increments, index = self._period_increments(customers, edges)
-        return alive[:, None] * increments[index]
+        # built period by period, so each column of the (customers × periods) result is contiguous
+        out = np.empty((increments.shape[1], alive.size))
+        for k in range(increments.shape[1]):
+            np.multiply(alive, increments[:, k][index], out=out[k])
+        return out.T
 
     def weighted_expected_purchases(self, customers: Any, edges, period_weights) -> np.ndarray:
         """``sum_k period_weights[k] * expected purchases in period k`` per customer.

@@ -304,14 +304,19 @@ def expected_spend(p, q, gamma, x, m_x):
     x, m_x = np.asarray(x, dtype=float), np.asarray(m_x, dtype=float)
     denominator = p * x + q - 1
     undefined = ~(denominator > 0)
-    if np.any(undefined):
+    if undefined.any():
         raise ModelAssumptionError(
             f"Gamma-Gamma: the expected spend does not exist for {int(np.sum(undefined))} customer(s) "
             f"because p x + q <= 1 (p = {p:.6g}, q = {q:.6g})",
             hint="spend is too heavy-tailed for an average: check the monetary values for outliers "
             "or wrong units, or fit with a penalizer",
         )
-    return p * (gamma + np.where(x > 0, x * m_x, 0.0)) / denominator
+    spend = np.multiply(x, m_x, out=np.empty(np.broadcast(x, m_x).shape))
+    spend[x <= 0] = 0.0  # m_x is not read without repeat purchases (it may be 0 or NaN there)
+    spend += gamma
+    spend *= p
+    spend /= denominator
+    return spend
 
 
 def simulate(p, q, gamma, frequency, seed=None) -> dict[str, np.ndarray]:
@@ -446,6 +451,8 @@ class GammaGammaModel(CustomerModel):
         if undefined == "observed":
             defined = p * x + q - 1 > 0
             fallback = ~defined & (x > 0)
+            if not fallback.any():
+                return expected_spend(p, q, gamma, x, m_x)
             if np.any(fallback):
                 logger.warning("Gamma-Gamma: %d customer(s) scored with their observed m_x", int(fallback.sum()))
             out = np.array(m_x, dtype=float, copy=True)

@@ -153,12 +153,17 @@ def _expected_spend(spend_model: Any, summary: pd.DataFrame, fallback: np.ndarra
 
 
 def _previous_alive(model: Any, previous: pd.DataFrame) -> np.ndarray:
+    """P(alive) one period earlier; NaN for customers who had not bought by then."""
     columns = ("frequency", "recency", "T")
-    present = previous[list(columns)].notna().all(axis=1).to_numpy() & (previous["T"].to_numpy(dtype=float) > 0)
-    out = np.full(len(previous), np.nan)
-    if present.any():
-        out[present] = model.probability_alive({c: previous[c].to_numpy(dtype=float)[present] for c in columns})
-    return out
+    x, t_x, T = (previous[c].to_numpy(dtype=float) for c in columns)
+    present = np.isfinite(x) & np.isfinite(t_x) & (T > 0)
+    if present.all():
+        return model.probability_alive({"frequency": x, "recency": t_x, "T": T})
+    # placeholders (a customer just acquired) where there is no earlier state, then blanked
+    alive = model.probability_alive({"frequency": np.where(present, x, 0.0), "recency": np.where(present, t_x, 0.0),
+                                     "T": np.where(present, T, 1.0)})
+    alive[~present] = np.nan
+    return alive
 
 
 def simple_clv(

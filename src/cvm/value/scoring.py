@@ -658,6 +658,36 @@ def _percentile(values: np.ndarray) -> np.ndarray:
         below = np.cumsum(counts) - counts
         position = below + (counts - 1) / 2.0  # 0-based average position of each distinct value
         return position[offsets] / (n - 1)
+    # Many customers often share a few values (no recent margin: 0; never returned: credit 1).
+    # Those groups' positions follow from counts; only the other values need sorting.
+    common = np.unique(np.array([low, values.max(), 0.0]))
+    is_common = np.isin(values, common) if common.size else np.zeros(n, dtype=bool)
+    n_common = int(np.count_nonzero(is_common))
+    if n_common >= n // 10 and n_common < n:
+        ranks = np.empty(n)
+        rest = ~is_common
+        rest_values = values[rest]
+        below_rest = np.zeros(rest_values.size)
+        for value in common:
+            equal = int(np.count_nonzero(values == value))
+            if not equal:
+                continue
+            less = int(np.count_nonzero(values < value))
+            ranks[values == value] = less + (equal - 1) / 2.0
+            below_rest += np.where(rest_values > value, equal, 0)
+        ranks[rest] = _percentile_positions(rest_values) + below_rest
+        ranks /= n - 1
+        return ranks
+    ranks = _percentile_positions(values)
+    ranks /= n - 1
+    return ranks
+
+
+def _percentile_positions(values: np.ndarray) -> np.ndarray:
+    """0-based average position of each value in sorted order (ties share the average)."""
+    n = values.size
+    if n == 0:
+        return np.zeros(0)
     order = np.argsort(values)
     ordered = values[order]
     starts_group = np.empty(n, dtype=bool)
@@ -672,7 +702,6 @@ def _percentile(values: np.ndarray) -> np.ndarray:
         position = np.repeat(starts + (sizes - 1) / 2.0, sizes)  # 0-based average position
     ranks = np.empty(n)
     ranks[order] = position
-    ranks /= n - 1
     return ranks
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,7 @@ import pyarrow.compute as pc
 from cvm.data.timeunit import GREGORIAN_YEAR_DAYS, TimeUnit
 from cvm.errors import InvalidDataError, MissingColumnError
 from cvm.labels import label
+from cvm.models.engine import levels
 from cvm.value._arrays import filled
 from cvm.value import composition, segments
 from cvm.value.config import ValueConfig, load_config
@@ -205,7 +207,18 @@ def _locate(ids: pa.Array, others: dict[str, pa.Array]) -> dict[str, np.ndarray]
             probes.append((name, other))
     if probes:
         joined = pa.concat_arrays([other for _, other in probes])
-        found = pc.index_in(joined, value_set=large).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+        if 2 * len(joined) < len(large):
+            # few lookups (referrals, say): hash them and probe the ids, which is cheaper than
+            # hashing every id
+            distinct = pc.unique(joined)
+            at = pc.index_in(large, value_set=distinct).fill_null(-1).to_numpy(zero_copy_only=False)
+            row_of_distinct = np.full(len(distinct), -1, dtype=np.intp)
+            hit = at >= 0
+            row_of_distinct[at[hit]] = np.flatnonzero(hit)
+            which = pc.index_in(joined, value_set=distinct).to_numpy(zero_copy_only=False).astype(np.intp)
+            found = row_of_distinct[which]
+        else:
+            found = pc.index_in(joined, value_set=large).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
         start = 0
         for name, other in probes:
             out[name] = found[start:start + len(other)]
@@ -238,7 +251,11 @@ def _pad(values: Any, extra: int, fill: Any) -> np.ndarray:
 
 
 def _dates(values: Any) -> np.ndarray:
-    return pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    """Dates as ``datetime64[s]`` (a unit pandas keeps as it is: no conversion later)."""
+    array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    if array.dtype.kind != "M":
+        array = pd.to_datetime(pd.Series(array)).to_numpy()
+    return array.astype("datetime64[D]").astype("datetime64[s]")
 
 
 def customer_value(
@@ -260,12 +277,14 @@ def customer_value(
 
     ``history`` comes from :func:`cvm.data.summaries.value_history` and ``summary`` from
     :func:`cvm.data.summaries.btyd_summary` (in the model's ``unit``), both at
-    ``observation_end``; ``previous_summary`` is the BTYD summary one forecast period earlier
-    (for value at risk); ``customers`` the profile table (acquisition date, channel and cost,
+    ``observation_end``. Value at risk needs each customer's state one period earlier: the
+    history's ``*_previous`` columns, or a ``previous_summary`` (the BTYD summary at that
+    date), which takes precedence; ``customers`` the profile table (acquisition date, channel and cost,
     gender, region …); ``referrals`` has ``referrer_id, referred_id``; ``rfm`` comes from
     :func:`cvm.data.summaries.rfm_scores`. Tables may be pandas, pyarrow or Ibis.
     """
     config = load_config(config)
+    progress = _Progress()
     unit = TimeUnit.parse(unit)
     end = observation_end if isinstance(observation_end, dt.date) else dt.date.fromisoformat(str(observation_end))
     periods = config.forecast.periods
@@ -301,6 +320,7 @@ def customer_value(
             lookups[column] = pc.cast(pa.array(refs[column].array if hasattr(refs[column], "array")
                                                else refs[column], from_pandas=True), pa.large_string())
     located = _locate(ids, lookups)
+    progress.step("customer ids aligned")
     n = len(ids)
 
     position = _inverse(located["summary"], n)
@@ -328,6 +348,7 @@ def customer_value(
                      "they are listed as prospects with no value yet.")
 
     past = historical_value(hist, config, periods=periods, has_marketing_costs=has_marketing_costs)
+    progress.step("historical value")
     notes += past.notes
     margin_ratio, ratio_source = forecast_margin_ratio(config, past.margin_ratio)
     notes.append(f"Forecast margin = forecast revenue × {ratio_source}.")
@@ -342,6 +363,8 @@ def customer_value(
             c: np.where(found, prev[c].to_numpy(dtype=float)[np.maximum(prev_position, 0)], np.nan)
             for c in ("frequency", "recency", "T")
         })
+    elif all(c in hist.columns for c in PREVIOUS_COLUMNS):
+        previous = _previous_from_history(hist, unit)
     # Two threads (numpy releases the GIL on big arrays): the model's predictions run beside
     # the history, profile and segment columns, and the scores beside the summary tables.
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -380,12 +403,15 @@ def customer_value(
             cols["influence_value"] = np.zeros(n_total)
         _add_history_segments(cols, rfm, None if rfm is None else _pad(_inverse(located["rfm"], n), extra, -1),
                               config, notes)
+        progress.step("history, profile and loyalty columns")
 
         future = forecasting.result()
+        progress.step("forecast and CLV (waited for)")
         notes += future.notes
         if previous is None:
             future.columns["p_alive_previous"] = np.full(n, np.nan)
-            notes.append("No earlier BTYD summary was given: value at risk cannot see falling P(alive) and is 0.")
+            notes.append("No state one period earlier was given (the history's *_previous columns or a previous "
+                         "summary): value at risk cannot see a falling P(alive) and is 0.")
         _add_columns(cols, future.columns, extra)
         cols["margin_growth"] = cols["forecast_margin_total"] - cols["gross_margin_recent"]
         cols["potential_value"] = cols["clv"]
@@ -399,6 +425,7 @@ def customer_value(
         cols["negative_value"] = reason.codes >= 0
         _add_category(cols, "negative_reason", reason, "negative")
         _add_value_segments(cols, config)
+        progress.step("composition, negative value and value segments")
         at_risk, amount = composition.value_at_risk(
             valuable=np.isin(np.asarray(cols["value_matrix"].categories)[cols["value_matrix"].codes],
                              config.risk.valuable_tiers),
@@ -417,10 +444,12 @@ def customer_value(
         )
         concentration = segments.concentration(unscored["total_value"], config.segments)
         risk = risk_table(unscored)
+        progress.step("equity, pyramid, concentration and risk tables")
         for name, scored in scoring.result().items():
             cols[f"score_{name}"] = scored["score"].to_numpy()
             for suffix in ("", "_en", "_zh"):
                 cols[f"score_tier_{name}{suffix}"] = scored[f"tier{suffix}"].array
+    progress.step("scores (waited for)")
     return CustomerValue(
         table=pd.DataFrame(cols, copy=False),
         equity=equity,
@@ -433,6 +462,40 @@ def customer_value(
         config=config,
         notes=notes,
     )
+
+
+class _Progress:
+    """Logs each finished step of a long computation with its time (``logging`` at INFO)."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+
+    def step(self, what: str) -> None:
+        now = time.perf_counter()
+        logger.info("customer value: %s in %.1f s (%.1f s so far)", what, now - self.last, now - self.start)
+        self.last = now
+
+
+PREVIOUS_COLUMNS = ("n_purchases_previous", "recency_days_previous", "tenure_days_previous")
+"""Columns of :func:`cvm.data.summaries.value_history` with each customer's state one period earlier."""
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    """A numeric column as float64 with NaN for missing values (no copy when already so)."""
+    if column.dtype == np.float64:
+        return column.to_numpy()
+    return column.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _previous_from_history(hist: pd.DataFrame, unit: TimeUnit) -> pd.DataFrame:
+    """The BTYD summary one period earlier, in ``unit``, from the history's ``*_previous`` columns."""
+    n, recency, tenure = (_floats(hist[c]) for c in PREVIOUS_COLUMNS)
+    bought = n > 0
+    return pd.DataFrame({
+        "frequency": np.where(bought, n - 1, np.nan),
+        "recency": np.where(bought, recency / unit.days, np.nan),
+        "T": np.where(bought, tenure / unit.days, np.nan),
+    }, copy=False)
 
 
 BLANK_WHEN_PROSPECT = frozenset({"p_alive", "p_alive_previous", "expected_spend"})
@@ -452,12 +515,12 @@ def _period_starts(dates: np.ndarray, period: TimeUnit) -> np.ndarray:
     """First day of the calendar period of each date (NaT stays NaT)."""
     dates = np.asarray(dates, dtype="datetime64[D]")
     if period is TimeUnit.MONTH:
-        return dates.astype("datetime64[M]").astype("datetime64[D]")
+        return dates.astype("datetime64[M]").astype("datetime64[s]")
     if period is TimeUnit.YEAR:
-        return dates.astype("datetime64[Y]").astype("datetime64[D]")
+        return dates.astype("datetime64[Y]").astype("datetime64[s]")
     months = dates.astype("datetime64[M]").astype(np.int64)
     quarter = np.where(np.isnat(dates), np.iinfo(np.int64).min, months - months % 3)
-    return np.where(np.isnat(dates), np.datetime64("NaT"), quarter.astype("datetime64[M]")).astype("datetime64[D]")
+    return np.where(np.isnat(dates), np.datetime64("NaT"), quarter.astype("datetime64[M]")).astype("datetime64[s]")
 
 
 def _history_periods(end: dt.date, config: ValueConfig) -> list[tuple[dt.date, dt.date]]:
@@ -474,7 +537,7 @@ def _profile_columns(cols: dict[str, Any], profile: pd.DataFrame | None, positio
     """Acquisition date and cost and the profile attributes, taken from the customers table."""
     if profile is None:
         cols["acquisition_cost"] = np.full(n_total, np.nan)
-        cols["_acquisition_date"] = np.full(n_total, np.datetime64("NaT"), dtype="datetime64[D]")
+        cols["_acquisition_date"] = np.full(n_total, np.datetime64("NaT"), dtype="datetime64[s]")
         notes.append("No customers table: acquisition costs are unknown (CLV is not netted) and the cohort is "
                      "the period of the first purchase.")
         return
@@ -495,7 +558,7 @@ def _profile_columns(cols: dict[str, Any], profile: pd.DataFrame | None, positio
         acquired = _dates(profile["acquisition_date"])
         cols["_acquisition_date"] = np.where(missing, np.datetime64("NaT"), acquired[take.to_numpy()])
     else:
-        cols["_acquisition_date"] = np.full(n_total, np.datetime64("NaT"), dtype="datetime64[D]")
+        cols["_acquisition_date"] = np.full(n_total, np.datetime64("NaT"), dtype="datetime64[s]")
     for name in PROFILE_COLUMNS:
         if name in profile.columns:
             cols[name] = column(name)
@@ -555,6 +618,15 @@ def _group_codes(column: pd.Series) -> tuple[np.ndarray, list[Any]]:
     """Integer group codes (-1 for missing) and the group names, without sorting every row."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         return column.cat.codes.to_numpy(), list(column.cat.categories)
+    values = column.to_numpy()
+    if values.dtype.kind == "M":  # dates (cohorts): few distinct days, counted rather than sorted
+        days = values.astype("datetime64[D]")
+        missing = np.isnat(days)
+        number = days.astype(np.int64)
+        if (~missing).any():
+            distinct, index = levels(np.where(missing, number[~missing].min(), number).astype(float))
+            codes = np.where(missing, -1, index)
+            return codes, list(distinct.astype(np.int64).astype("datetime64[D]"))
     codes, uniques = pd.factorize(column, sort=True, use_na_sentinel=True)
     return codes, list(uniques)
 
@@ -565,7 +637,7 @@ def _group_name(value: Any) -> str:
     return str(value)
 
 
-def equity_table(table: pd.DataFrame) -> pd.DataFrame:
+def equity_table(table: pd.DataFrame, *, combine: bool | None = None) -> pd.DataFrame:
     """Customer equity (sum of CLV) for the base and per value tier, pyramid tier, cohort and channel.
 
     One row per group: ``grouping`` (``base``, ``value_matrix``, ``pyramid``, ``cohort``,
@@ -573,6 +645,9 @@ def equity_table(table: pd.DataFrame) -> pd.DataFrame:
     realized value, customer equity (sum of CLV), lifetime value net of acquisition cost,
     acquisition cost, and CLV / acquisition cost: realized + future margin over acquisition
     cost, both over the customers whose acquisition cost is known.
+
+    ``combine`` (default: when the combinations are not more than the customers) sums once
+    per combination of the groupings and then per grouping, instead of once per grouping.
     """
     cost = table["acquisition_cost"].to_numpy(dtype=float)
     known = ~np.isnan(cost)
@@ -585,23 +660,39 @@ def equity_table(table: pd.DataFrame) -> pd.DataFrame:
                                      + table["clv"].to_numpy(dtype=float), 0.0),
         "_known": known.astype(float),
     }
-    frames = []
-    for grouping in ("base", "value_matrix", "pyramid", "cohort", "acquisition_channel"):
-        if grouping == "base":
-            codes, names = np.zeros(len(table), dtype=np.intp), ["all"]
-        elif grouping in table.columns:
+    groupings = [("base", np.zeros(len(table), dtype=np.intp), ["all"])]
+    for grouping in ("value_matrix", "pyramid", "cohort", "acquisition_channel"):
+        if grouping in table.columns:
             codes, names = _group_codes(table[grouping])
+            groupings.append((grouping, np.asarray(codes, dtype=np.intp), names))
+    # one pass over the customers: sums per combination of the groupings, then per grouping
+    sizes = [len(names) + 1 for _, _, names in groupings]  # the last slot: customers without a group
+    combos = int(np.prod(sizes, dtype=np.float64))
+    if combine is None:
+        combine = combos <= max(len(table), 1 << 16)
+    if combine:
+        combined = np.zeros(len(table), dtype=np.intp)
+        for (_, codes, names), size in zip(groupings, sizes, strict=True):
+            combined *= size
+            combined += np.where(codes >= 0, codes, len(names))
+        slot_counts = np.bincount(combined, minlength=combos)
+        slot_sums = {name: np.bincount(combined, weights=values, minlength=combos) for name, values in measures.items()}
+        slots = np.arange(combos)
+    frames = []
+    stride = combos
+    for (grouping, codes, names), size in zip(groupings, sizes, strict=True):
+        stride //= size
+        if combine:
+            index = (slots // stride) % size
+            part = {"customers": np.bincount(index, weights=slot_counts, minlength=size).astype(np.int64)}
+            part |= {name: np.bincount(index, weights=sums, minlength=size) for name, sums in slot_sums.items()}
         else:
-            continue
-        codes = np.asarray(codes, dtype=np.intp)
-        slots = len(names) + 1  # the last slot holds the customers without a group
-        index = np.where(codes >= 0, codes, len(names))
-        part = {"customers": np.bincount(index, minlength=slots)}
-        for name, values in measures.items():
-            part[name] = np.bincount(index, weights=values, minlength=slots)
+            index = np.where(codes >= 0, codes, len(names))
+            part = {"customers": np.bincount(index, minlength=size)}
+            part |= {name: np.bincount(index, weights=values, minlength=size) for name, values in measures.items()}
         frame = pd.DataFrame(part)
         frame.insert(0, "group", pd.array([_group_name(n) for n in names] + [None], dtype="string"))
-        frame = frame[(frame["customers"] > 0) | (np.arange(slots) < len(names))].copy()
+        frame = frame[(frame["customers"] > 0) | (np.arange(size) < len(names))].copy()
         frame.loc[frame["_known"] == 0, "acquisition_cost"] = np.nan
         with np.errstate(divide="ignore", invalid="ignore"):
             frame["clv_to_cac"] = np.where(frame["acquisition_cost"] > 0,
