@@ -213,3 +213,28 @@ def test_locating_ids_both_ways_gives_the_same_rows():
     assert _locate(ids, {"few": few})["few"].tolist() == [5, -1, 99, 5]
     assert _locate(ids, {"many": many})["many"].tolist() == list(range(99, -1, -1)) + [-1]
     assert _locate(ids, {"same": ids})["same"].tolist() == list(range(100))
+
+
+@pytest.mark.parametrize("period", ["month", "quarter", "year"])
+def test_cohort_period_starts_agree_per_distinct_day_and_per_row(period):
+    from cvm.value.table import _period_starts
+
+    rng = np.random.default_rng(3)
+    days = np.datetime64("2020-01-01") + rng.integers(0, 1500, 150_000).astype("timedelta64[D]")
+    days[::1000] = np.datetime64("NaT")
+    fast = _period_starts(days, TimeUnit.parse(period))           # distinct days (many rows)
+    slow = np.concatenate([_period_starts(days[i:i + 50_000], TimeUnit.parse(period))
+                           for i in range(0, days.size, 50_000)])  # row by row (small blocks)
+    np.testing.assert_array_equal(fast, slow)
+    assert str(_period_starts(np.array(["2024-05-17"], dtype="datetime64[D]"), TimeUnit.QUARTER)[0]) == \
+        "2024-04-01T00:00:00"
+
+
+def test_arrow_tables_are_read_with_real_dates(inputs, result):
+    import pyarrow as pa
+
+    arrow = {k: pa.Table.from_pandas(v, preserve_index=False) if isinstance(v, pd.DataFrame) else v
+             for k, v in inputs.items()}
+    from_arrow = customer_value(**arrow)
+    np.testing.assert_allclose(from_arrow.table["clv"], result.table["clv"], rtol=1e-12)
+    assert from_arrow.table["cohort"].astype(str).tolist() == result.table["cohort"].astype(str).tolist()

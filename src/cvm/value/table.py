@@ -154,9 +154,9 @@ def _frame(table: Any, name: str) -> pd.DataFrame | None:
     if isinstance(table, pd.DataFrame):
         return table
     if isinstance(table, pa.Table):
-        return table.to_pandas(types_mapper=pd.ArrowDtype if False else None)
+        return table.to_pandas(date_as_object=False)  # dates as datetime64, not Python objects
     if hasattr(table, "to_pyarrow"):
-        return table.to_pyarrow().to_pandas()
+        return table.to_pyarrow().to_pandas(date_as_object=False)
     if hasattr(table, "to_pandas"):
         return table.to_pandas()
     try:
@@ -255,6 +255,10 @@ def _dates(values: Any) -> np.ndarray:
     array = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
     if array.dtype.kind != "M":
         array = pd.to_datetime(pd.Series(array)).to_numpy()
+    if array.dtype == np.dtype("datetime64[s]"):
+        return array
+    if array.dtype == np.dtype("datetime64[D]"):
+        return array.astype("datetime64[s]")
     return array.astype("datetime64[D]").astype("datetime64[s]")
 
 
@@ -512,8 +516,17 @@ def _add_columns(cols: dict[str, Any], columns: dict[str, Any], extra: int) -> N
 
 
 def _period_starts(dates: np.ndarray, period: TimeUnit) -> np.ndarray:
-    """First day of the calendar period of each date (NaT stays NaT)."""
-    dates = np.asarray(dates, dtype="datetime64[D]")
+    """First day of the calendar period of each date (NaT stays NaT), worked out once per
+    distinct day (customers share a few thousand days)."""
+    days = np.asarray(dates, dtype="datetime64[D]")
+    missing = np.isnat(days)
+    if days.size > 100_000 and not missing.all():
+        number = days.view(np.int64)
+        distinct, index = levels(np.where(missing, number[~missing].min(), number).astype(float))
+        starts = _period_starts(distinct.astype(np.int64).astype("datetime64[D]"), period)[index]
+        starts[missing] = np.datetime64("NaT")
+        return starts
+    dates = days
     if period is TimeUnit.MONTH:
         return dates.astype("datetime64[M]").astype("datetime64[s]")
     if period is TimeUnit.YEAR:
