@@ -28,6 +28,7 @@ def test_readme_names_the_two_commands_and_links_existing_docs():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make demo" in readme and "make test" in readme
     for target in ("docs/data-model.md", "docs/cli.md", "docs/validation.md", "docs/summaries.md",
+                   "docs/models.md", "docs/value.md", "docs/value-config.md",
                    "benchmarks/README.md", "DEVELOPERS.md"):
         assert f"({target})" in readme
         assert (ROOT / target).exists(), f"README links {target}, which does not exist"
