@@ -466,7 +466,7 @@ class CustomerModel:
         >>> model = BetaGeoModel.from_params(BetaGeoModel.example_params)
         >>> batch = model.prepare_customers({"frequency": [0, 2], "recency": [0.0, 30.43], "T": [38.86, 38.86]})
         >>> len(batch), model.expected_purchases(batch, 39).round(3).tolist()
-        (2, [0.197, 1.226])
+        (2, [0.195, 1.226])
         """
         self._check_fitted()
         if isinstance(customers, PreparedCustomers):
