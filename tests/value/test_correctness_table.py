@@ -238,3 +238,15 @@ def test_arrow_tables_are_read_with_real_dates(inputs, result):
     from_arrow = customer_value(**arrow)
     np.testing.assert_allclose(from_arrow.table["clv"], result.table["clv"], rtol=1e-12)
     assert from_arrow.table["cohort"].astype(str).tolist() == result.table["cohort"].astype(str).tolist()
+
+
+@pytest.mark.parametrize("name", ["bgnbd", "pnbd", "mbgnbd"])
+def test_every_continuous_time_model_gives_a_finite_table(inputs, name):
+    from cvm.models import MODELS
+
+    cls = MODELS[name]
+    result = customer_value(**(inputs | {"model": cls.from_params(cls.example_params)}))
+    purchasers = result.table.iloc[:5]
+    assert np.isfinite(purchasers[["clv", "p_alive", "forecast_purchases_1", "value_at_risk"]].to_numpy()).all()
+    assert (purchasers["clv"] > 0).all()
+    assert result.customer_equity == pytest.approx(result.table["clv"].sum())
