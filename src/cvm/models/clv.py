@@ -31,6 +31,10 @@ import numpy as np
 
 from cvm.errors import ConfigError, InvalidDataError
 
+CLV_BLOCK = 200_000
+"""Customers per block when a model's discounted purchases are summed slice by slice."""
+
+
 def discount_edges(horizon: float, steps: int | None = None) -> np.ndarray:
     """Ends of the equal slices the horizon is cut into.
 
@@ -56,8 +60,14 @@ def discounted_expected_purchases(
     factors = np.exp(-math.log1p(discount_rate) * midpoints)
     if hasattr(model, "weighted_expected_purchases"):  # without the customers × slices table
         return model.weighted_expected_purchases(customers, edges, factors)
-    increments = model.expected_purchases_by_period(customers, edges)
-    return np.einsum("ij,j->i", increments, factors)
+    # customers × slices, a block of customers at a time, so memory stays flat
+    columns = model.read_columns(customers)
+    n = len(next(iter(columns.values()))) if columns else 0
+    out = np.empty(n)
+    for start in range(0, n, CLV_BLOCK):
+        block = {k: v[start:start + CLV_BLOCK] for k, v in columns.items()}
+        out[start:start + CLV_BLOCK] = np.einsum("ij,j->i", model.expected_purchases_by_period(block, edges), factors)
+    return out
 
 
 def customer_lifetime_value(
