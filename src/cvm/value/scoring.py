@@ -688,7 +688,9 @@ def _percentile_positions(values: np.ndarray) -> np.ndarray:
     n = values.size
     if n == 0:
         return np.zeros(0)
-    order = np.argsort(values)
+    # stable (timsort): as fast on distinct values, about twice as fast on the many ties that
+    # model-based values such as CLV have (customers with the same history share them)
+    order = np.argsort(values, kind="stable")
     ordered = values[order]
     starts_group = np.empty(n, dtype=bool)
     starts_group[0] = True
