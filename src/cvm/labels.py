@@ -169,6 +169,15 @@ TERMS: dict[str, Term] = {
     "scoring_tier.B": Term("B", "B 级"),
     "scoring_tier.C": Term("C", "C 级"),
     "scoring_tier.D": Term("D", "D 级"),
+    # lifecycle stages (cvm.value.lifecycle)
+    "lifecycle.prospect": Term("prospect", "潜在期"),
+    "lifecycle.exploration": Term("exploration", "考察期"),
+    "lifecycle.formation": Term("formation", "形成期"),
+    "lifecycle.stable": Term("stable", "稳定期"),
+    "lifecycle.decline": Term("decline", "衰退期"),
+    "lifecycle.churned": Term("churned", "终止期"),
+    "lifecycle.recovered": Term("recovered", "恢复期"),
+    "segmentation.lifecycle": Term("lifecycle stage", "生命周期阶段"),
     # time units
     "unit.day": Term("day", "日"),
     "unit.week": Term("week", "周"),
