@@ -269,6 +269,7 @@ def value_reference() -> str:
         ("cvm.value.composition", "Composition, negative value, value at risk"),
         ("cvm.value.segments", "Segmentations"),
         ("cvm.value.scoring", "Scoring models"),
+        ("cvm.value.lifecycle", "Lifecycle stages"),
     ):
         lines += [f"## {title} (`{module_name}`)", "", _module_body(module_name), ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cvm.errors import ConfigError
+from cvm.value.lifecycle import LifecycleSettings
 from cvm.value.scoring import ScoringSettings
 from cvm.value.segments import SegmentSettings
 
@@ -117,6 +118,7 @@ class ValueConfig(Settings):
     referral: ReferralSettings = ReferralSettings()
     risk: RiskSettings = RiskSettings()
     segments: SegmentSettings = SegmentSettings()
+    lifecycle: LifecycleSettings = LifecycleSettings()
     scoring: ScoringSettings = ScoringSettings()
 
 
