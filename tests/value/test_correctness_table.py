@@ -250,3 +250,25 @@ def test_every_continuous_time_model_gives_a_finite_table(inputs, name):
     assert np.isfinite(purchasers[["clv", "p_alive", "forecast_purchases_1", "value_at_risk"]].to_numpy()).all()
     assert (purchasers["clv"] > 0).all()
     assert result.customer_equity == pytest.approx(result.table["clv"].sum())
+
+
+def test_lifecycle_stage_joins_the_table_with_a_period_panel(inputs):
+    """c3 bought in April and June (a quiet May): stable; c4 is a new buyer; p1 a prospect."""
+    months = pd.date_range("2024-01-01", periods=6, freq="MS")
+    monthly = {"c1": [100, 90, 110, 100, 120, 90], "c2": [0, 0, 0, 0, 0, 0], "c3": [0, 95, 0, 95, 0, 190],
+               "c4": [0, 0, 0, 0, 0, 40], "c5": [600, 0, 0, 0, 0, 0]}
+    first = {"c1": 0, "c2": 0, "c3": 1, "c4": 5, "c5": 0}
+    rows = [{"customer_id": c, "period_start": m, "orders": int(v > 0), "revenue": float(v)}
+            for c, values in monthly.items() for i, (m, v) in enumerate(zip(months, values, strict=True))
+            if i >= first[c]]
+    panel = pd.DataFrame(rows)
+    panel.loc[(panel.customer_id == "c2") & (panel.period_start == months[0]), ["orders", "revenue"]] = [1, 150.0]
+    result = customer_value(**(inputs | {"panel": panel}))
+    t = result.table.set_index("customer_id")
+    assert t.loc["c4", "lifecycle_stage"] == "exploration"
+    assert t.loc["c2", "lifecycle_stage"] == "decline"            # five quiet months
+    assert t.loc["p1", "lifecycle_stage"] == "prospect" and t.loc["p1", "lifecycle_stage_zh"] == "潜在期"
+    assert t["lifecycle_reason"].notna().all()
+    stages = result.equity.query("grouping == 'lifecycle_stage'")
+    assert stages["customers"].sum() == len(t)
+    assert stages["customer_equity"].sum() == pytest.approx(t["clv"].sum())

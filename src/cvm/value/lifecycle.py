@@ -21,8 +21,9 @@ Stages (labels ``lifecycle.*`` in English and Chinese):
   ``lifecycle.quiet_periods`` periods or more; the stage lasts
   ``lifecycle.recovered_periods`` periods (including the one of the return).
 
-The rules are tried in the order churned, recovered, exploration, decline, formation, stable;
-the first that holds gives the stage, and its key is kept as the **reason** (with the numbers
+The rules are tried in the order churned, recovered, decline by a purchase gap, exploration,
+decline by falling volume, formation, stable (an explorer who stops buying is declining; volume
+trends are not read during exploration); the first that holds gives the stage, and its key is kept as the **reason** (with the numbers
 it used) so every assignment can be explained. Periods are calendar periods of
 ``forecast.period`` (months by default) and the input is the dense period panel
 (:func:`cvm.data.summaries.period_panel` with ``dense=True``): every customer has a row for
@@ -167,11 +168,12 @@ def lifecycle_stages(
     return_period = np.maximum.accumulate(return_period, axis=1)
     recovered = (return_period >= 0) & (t[None, :] - return_period < settings.recovered_periods) & ~churned
     exploration = (age < settings.exploration_periods) | (purchases <= settings.exploration_purchases)
-    decline = (gap >= settings.decline_gap_periods) | (ratio < settings.decline_ratio)
+    quiet = gap >= settings.decline_gap_periods
+    falling = ratio < settings.decline_ratio
     formation = ratio >= settings.growth_ratio
 
-    conditions = [churned, recovered, exploration, decline, formation]
-    keys = ["churned", "recovered", "exploration", "decline", "formation"]
+    conditions = [churned, recovered, quiet, exploration, falling, formation]
+    keys = ["churned", "recovered", "decline", "exploration", "decline", "formation"]
     stage_codes = np.select(conditions, [STAGES.index(k) for k in keys], default=STAGES.index("stable"))
     reason_codes = np.select(conditions, list(range(len(keys))), default=len(keys))
     valid = present & (age >= 0)
@@ -220,8 +222,8 @@ def lifecycle_stages(
     return Lifecycle(history=history, current=current, periods=[pd.Timestamp(p) for p in periods])
 
 
-REASONS = ("no_purchase_for_churn_gap", "returned_after_quiet_spell", "first_periods_or_few_purchases",
-           "volume_falling_or_gap", "volume_rising", "steady_volume")
+REASONS = ("no_purchase_for_churn_gap", "returned_after_quiet_spell", "no_purchase_for_decline_gap",
+           "first_periods_or_few_purchases", "volume_falling", "volume_rising", "steady_volume")
 """Why a stage was given, in the order of the rules (plus ``p_alive_low``, ``p_alive_falling``
 and ``no_purchase_yet`` for the current stage)."""
 

@@ -44,6 +44,7 @@ from cvm.value import composition, segments
 from cvm.value.config import ValueConfig, load_config
 from cvm.value.forecast import forecast_margin_ratio, forecast_value, simple_clv
 from cvm.value.history import historical_value
+from cvm.value.lifecycle import STAGES, lifecycle_stages
 from cvm.value.scoring import score_all
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,8 @@ VALUE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("loyalty_profit", "true friend / butterfly / barnacle / stranger", "忠诚度 × 盈利性分群"),
     ("loyalty_level", "potential / new / regular / old / loyal customer", "忠诚度等级"),
     ("recency_score, frequency_score, monetary_score, rfm_segment", "RFM scores (1–5) and segment", "RFM 得分与分群"),
+    ("lifecycle_stage, lifecycle_reason", "lifecycle stage at the end (with a period panel) and the rule that gave it",
+     "期末生命周期阶段及判定原因"),
     ("at_risk, value_at_risk", "valuable customer with falling P(alive), and the expected margin lost",
      "价值客户存活概率下降，及预期损失的毛利"),
     ("score_<model>, score_tier_<model>", "composite score (0–100) and tier of each scoring model",
@@ -275,6 +278,7 @@ def customer_value(
     customers: Any = None,
     referrals: Any = None,
     rfm: Any = None,
+    panel: Any = None,
     has_marketing_costs: bool | None = None,
 ) -> CustomerValue:
     """Build the customer value table.
@@ -285,7 +289,10 @@ def customer_value(
     history's ``*_previous`` columns, or a ``previous_summary`` (the BTYD summary at that
     date), which takes precedence; ``customers`` the profile table (acquisition date, channel and cost,
     gender, region …); ``referrals`` has ``referrer_id, referred_id``; ``rfm`` comes from
-    :func:`cvm.data.summaries.rfm_scores`. Tables may be pandas, pyarrow or Ibis.
+    :func:`cvm.data.summaries.rfm_scores`; ``panel``, the dense period panel
+    (:func:`cvm.data.summaries.period_panel` with ``dense=True`` in ``forecast.period``),
+    gives each customer's lifecycle stage (:mod:`cvm.value.lifecycle`). Tables may be
+    pandas, pyarrow or Ibis.
     """
     config = load_config(config)
     progress = _Progress()
@@ -439,6 +446,8 @@ def customer_value(
         cols["at_risk"] = at_risk
         cols["value_at_risk"] = amount
 
+        _add_lifecycle(cols, _frame(panel, "panel"), all_ids, extra, config, notes)
+        progress.step("lifecycle stages")
         unscored = pd.DataFrame(cols, copy=False)
         scoring = pool.submit(score_all, unscored, config.scoring)
         equity = equity_table(unscored)
@@ -588,6 +597,34 @@ def _add_category(cols: dict[str, Any], column: str, keys: pd.Categorical, prefi
         cols[f"{column}_{lang}"] = pd.Categorical.from_codes(keys.codes, categories=names)
 
 
+def _add_lifecycle(cols: dict[str, Any], panel: pd.DataFrame | None, ids: pa.Array, extra: int,
+                   config: ValueConfig, notes: list[str]) -> None:
+    """Each customer's lifecycle stage at the end, with its reason and labels (when a panel is given)."""
+    if panel is None:
+        notes.append("No period panel was given: the lifecycle stage is left out.")
+        return
+    n_buyers = len(ids) - extra
+    buyer_ids = pd.Index(pd.arrays.ArrowStringArray(ids[:n_buyers].cast(pa.large_string())).astype(object))
+    alive = pd.Series(cols["p_alive"][:n_buyers], index=buyer_ids)
+    before = pd.Series(cols["p_alive_previous"][:n_buyers], index=alive.index)
+    stages = lifecycle_stages(panel, config.lifecycle, p_alive=alive, p_alive_previous=before,
+                              min_drop=config.risk.min_drop).current
+    position = _inverse(_locate(ids, {"stages": pa.array(stages["customer_id"].astype(str))})["stages"], len(ids))
+    found = position >= 0
+    codes = np.where(found, stages["lifecycle_stage"].cat.codes.to_numpy()[np.maximum(position, 0)],
+                     STAGES.index("prospect") if extra else -1)
+    codes[:n_buyers] = np.where(found[:n_buyers], codes[:n_buyers], -1)
+    keys = pd.Categorical.from_codes(codes.astype(np.int8), categories=list(STAGES))
+    _add_category(cols, "lifecycle_stage", keys, "lifecycle")
+    reasons = stages["lifecycle_reason"].to_numpy(dtype=object)
+    cols["lifecycle_reason"] = pd.array(np.where(found, reasons[np.maximum(position, 0)],
+                                                 np.where(np.arange(len(ids)) >= n_buyers, "no_purchase_yet", None)),
+                                        dtype="string")
+    missing = int((~found[:n_buyers]).sum())
+    if missing:
+        notes.append(f"{missing:,} customer(s) are not in the period panel: their lifecycle stage is blank.")
+
+
 def _add_value_segments(cols: dict[str, Any], config: ValueConfig) -> None:
     """Value matrix and pyramid (they need the forecast)."""
     settings = config.segments
@@ -674,7 +711,7 @@ def equity_table(table: pd.DataFrame, *, combine: bool | None = None) -> pd.Data
         "_known": known.astype(float),
     }
     groupings = [("base", np.zeros(len(table), dtype=np.intp), ["all"])]
-    for grouping in ("value_matrix", "pyramid", "cohort", "acquisition_channel"):
+    for grouping in ("value_matrix", "pyramid", "lifecycle_stage", "cohort", "acquisition_channel"):
         if grouping in table.columns:
             codes, names = _group_codes(table[grouping])
             groupings.append((grouping, np.asarray(codes, dtype=np.intp), names))
