@@ -371,3 +371,373 @@ def retention(panel: pd.DataFrame, period: TimeUnit | str = "month") -> Retentio
         "share_active": _ratio(active_cells, members),
     })
     return RetentionTables(by_period, cohorts)
+
+
+# --------------------------------------------------------------------------- time between purchases
+
+
+@dataclass(frozen=True)
+class InterPurchaseTime:
+    """Mean days between purchase days per customer (`customers`) and for the base (`base`)."""
+
+    customers: pd.DataFrame
+    base: pd.DataFrame
+
+
+def inter_purchase_time(customers: pd.DataFrame, unit: TimeUnit | str = "week") -> InterPurchaseTime:
+    """Average days between consecutive purchase days, per customer and for the base.
+
+    ``customers`` has ``customer_id`` with ``tenure_days`` and ``purchase_days``, or the BTYD
+    summary's ``frequency`` and ``recency`` (in ``unit``s). Single-purchase customers have no gap.
+
+    >>> summary = pd.DataFrame({"customer_id": ["a", "b", "c"],
+    ...                         "tenure_days": [30, 90, 0], "purchase_days": [2, 4, 1]})
+    >>> result = inter_purchase_time(summary)
+    >>> result.customers["mean_days_between_purchases"].tolist()
+    [30.0, 30.0, nan]
+    >>> result.base[["repeat_customers", "mean_days", "median_days", "pooled_days"]]
+       repeat_customers  mean_days  median_days  pooled_days
+    0                 2       30.0         30.0         30.0
+    """
+    what = "inter-purchase time"
+    hint = ("pass one row per customer with tenure_days and purchase_days, or the BTYD summary "
+            "of cvm.data.summaries.btyd_summary (frequency, recency) with its unit")
+    unit = TimeUnit.parse(unit)
+    if isinstance(customers, pd.DataFrame) and "tenure_days" not in customers.columns and {
+        "frequency", "recency"} <= set(customers.columns):
+        customers = _frame(customers, what, ["customer_id", "frequency", "recency"], hint)
+        gaps = _numbers(customers, "frequency", what, allow_missing=False)
+        tenure = _numbers(customers, "recency", what, allow_missing=False) * unit.days
+        tenure = np.round(tenure, 6)  # recency is whole days / unit length: undo the float error
+        purchases = gaps + 1
+        names = ("frequency", "recency")
+    else:
+        customers = _frame(customers, what, ["customer_id", "tenure_days", "purchase_days"], hint)
+        tenure = _numbers(customers, "tenure_days", what, allow_missing=False)
+        purchases = _numbers(customers, "purchase_days", what, allow_missing=False)
+        gaps = purchases - 1
+        names = ("purchase_days", "tenure_days")
+    bad = (purchases < 1) | (purchases != np.floor(purchases))
+    if bad.any():
+        raise InvalidDataError(
+            f"{what}: column {names[0]!r} must give a whole number of at least 1 purchase day: "
+            f"{_example(customers, bad)}", hint=hint)
+    bad = (tenure < 0) | ((gaps == 0) & (tenure != 0))
+    if bad.any():
+        raise InvalidDataError(
+            f"{what}: column {names[1]!r} must be 0 or more, and 0 for a customer with one purchase "
+            f"day: {_example(customers, bad)}", hint=hint)
+    mean = _ratio(tenure, gaps)
+    table = pd.DataFrame({
+        "customer_id": customers["customer_id"].to_numpy(),
+        "purchase_days": purchases.astype(np.int64),
+        "tenure_days": tenure,
+        "mean_days_between_purchases": mean,
+    })
+    repeat = gaps > 0
+    repeat_means = mean[repeat]
+    base = pd.DataFrame({
+        "customers": [len(table)],
+        "repeat_customers": [int(repeat.sum())],
+        "mean_days": [float(repeat_means.mean()) if repeat_means.size else np.nan],
+        "median_days": [float(np.median(repeat_means)) if repeat_means.size else np.nan],
+        "pooled_days": [float(_ratio(tenure[repeat].sum(), gaps[repeat].sum()))],
+    })
+    return InterPurchaseTime(table, base)
+
+
+# --------------------------------------------------------------------------- referrals
+
+
+@dataclass(frozen=True)
+class ReferralStats:
+    """Referral rates (`summary`), one row per referral tree (`trees`) and looping referrals (`cycles`)."""
+
+    summary: pd.DataFrame
+    trees: pd.DataFrame
+    cycles: pd.DataFrame
+
+
+def _doubling_steps(n: int) -> int:
+    return max(1, int(np.ceil(np.log2(max(n, 2)))) + 1)
+
+
+def referral_stats(referrals: pd.DataFrame, customers: pd.DataFrame) -> ReferralStats:
+    """Referral rate, referred share, referral trees (root, size, depth) and referral cycles.
+
+    >>> referrals = pd.DataFrame({"referrer_id": ["a", "b", "a", "x", "y"],
+    ...                           "referred_id": ["b", "c", "d", "y", "x"]})
+    >>> base = pd.DataFrame({"customer_id": ["a", "b", "c", "d", "e"]})
+    >>> stats = referral_stats(referrals, base)
+    >>> stats.summary[["referral_rate", "referred_share", "max_depth", "cycles"]]
+       referral_rate  referred_share  max_depth  cycles
+    0            0.4             0.6          2       1
+    >>> stats.trees
+      root_id  tree_customers  depth
+    0       a               4      2
+    >>> stats.cycles
+      customer_id cycle  on_cycle
+    0           x     x      True
+    1           y     x      True
+    """
+    what = "referral statistics"
+    hint = "pass the referrals table (referrer_id, referred_id, optional date) and the customers table (customer_id)"
+    referrals = _frame(referrals, what, ["referrer_id", "referred_id"], hint)
+    customers = _frame(customers, what, ["customer_id"], hint)
+    referrer = _ids(referrals, "referrer_id", "referrals")
+    referred = _ids(referrals, "referred_id", "referrals")
+    base_ids = _ids(customers, "customer_id", "customers").drop_duplicates()
+
+    n_customers = len(base_ids)
+    referrers_in_base = int(base_ids.isin(referrer).sum())
+    referred_in_base = int(base_ids.isin(referred).sum())
+
+    # one referrer per referred customer: the earliest referral, then the smallest referrer id
+    edges = pd.DataFrame({"referrer": referrer.to_numpy(dtype=object), "referred": referred.to_numpy(dtype=object)})
+    sort_by = ["referred", "referrer"]
+    if "date" in referrals.columns and len(referrals):
+        edges["date"] = _days(referrals, "date", "referrals") if referrals["date"].notna().all() else (
+            pd.to_datetime(referrals["date"], errors="coerce").to_numpy().astype("datetime64[D]").astype("float64"))
+        sort_by = ["referred", "date", "referrer"]
+    edges = edges.sort_values(sort_by, kind="stable", na_position="last")
+    kept = edges.drop_duplicates("referred", keep="first")
+    duplicates = len(edges) - len(kept)
+
+    nodes, codes = np.unique(np.r_[kept["referrer"].to_numpy(dtype=str), kept["referred"].to_numpy(dtype=str)],
+                             return_inverse=True)
+    n = nodes.size
+    sentinel = n  # the parent of every root; points to itself
+    parent = np.full(n + 1, sentinel, dtype=np.int64)
+    m = len(kept)
+    parent[codes[m:]] = codes[:m]
+    has_children = np.zeros(n + 1, bool)
+    has_children[codes[:m]] = True
+
+    # pointer doubling: jump = 2^k-th ancestor, dist = steps taken until the sentinel
+    jump = parent.copy()
+    dist = np.ones(n + 1, dtype=np.int64)
+    dist[sentinel] = 0
+    smallest = np.minimum(np.arange(n + 1), parent)  # smallest node among the first 2^k on the path
+    for _ in range(_doubling_steps(n + 1)):
+        dist = dist + dist[jump]
+        smallest = np.minimum(smallest, smallest[jump])
+        jump = jump[jump]
+    in_tree = jump[:n] == sentinel
+    # on a cycle: the nodes reached after >= n steps from a node that never reaches the sentinel
+    on_cycle = np.zeros(n, bool)
+    on_cycle[jump[:n][~in_tree]] = True
+    # a cycle's name: its smallest node; those below a cycle take the name of the cycle they fall into
+    cycle_of = np.where(on_cycle, smallest[:n], -1)
+    cycle_of = np.where(~in_tree & ~on_cycle, cycle_of[np.minimum(jump[:n], n - 1)] if n else cycle_of, cycle_of)
+    looped = np.flatnonzero(~in_tree)
+    cycles = pd.DataFrame({
+        "customer_id": nodes[looped].astype(object),
+        "cycle": nodes[cycle_of[looped]].astype(object) if looped.size else np.array([], dtype=object),
+        "on_cycle": on_cycle[looped],
+    })
+    n_cycles = int(np.unique(cycle_of[on_cycle]).size)
+    if n_cycles:
+        logger.warning("referrals: %d referral cycle(s) involving %d customer(s) (for example %s); "
+                       "they are left out of the referral trees", n_cycles, looped.size, nodes[looped[0]])
+
+    # roots and their trees: depth = dist - 1 (the root is one step from the sentinel)
+    depth = dist[:n] - 1
+    up = np.where(parent[:n] == sentinel, np.arange(n), parent[:n])
+    root = up.copy()
+    for _ in range(_doubling_steps(n + 1)):
+        root = root[root]
+    tree_nodes = np.flatnonzero(in_tree)
+    is_root = in_tree & (parent[:n] == sentinel) & has_children[:n]
+    roots = np.flatnonzero(is_root)
+    size = np.bincount(root[tree_nodes], minlength=n)
+    deepest = np.zeros(n, dtype=np.int64)
+    np.maximum.at(deepest, root[tree_nodes], depth[tree_nodes])
+    trees = pd.DataFrame({
+        "root_id": nodes[roots].astype(object),
+        "tree_customers": size[roots].astype(np.int64),
+        "depth": deepest[roots].astype(np.int64),
+    })
+    summary = pd.DataFrame({
+        "customers": [n_customers],
+        "referrers": [referrers_in_base],
+        "referral_rate": [float(_ratio(referrers_in_base, n_customers))],
+        "referred_customers": [referred_in_base],
+        "referred_share": [float(_ratio(referred_in_base, n_customers))],
+        "referrals": [len(edges)],
+        "duplicate_referrals": [duplicates],
+        "trees": [len(trees)],
+        "max_depth": [int(trees["depth"].max()) if len(trees) else 0],
+        "mean_depth": [float(trees["depth"].mean()) if len(trees) else np.nan],
+        "cycles": [n_cycles],
+        "cycle_customers": [int(looped.size)],
+    })
+    return ReferralStats(summary, trees, cycles)
+
+
+# --------------------------------------------------------------------------- satisfaction
+
+
+@dataclass(frozen=True)
+class SatisfactionTables:
+    """Complaint rate, mean CSAT and NPS for the base, per period and per segment."""
+
+    base: pd.DataFrame
+    by_period: pd.DataFrame
+    by_segment: pd.DataFrame
+
+
+_MEASURES = ("complaint", "satisfaction", "nps")
+
+
+def _complaints(surveys: pd.DataFrame, what: str) -> np.ndarray:
+    """The complaint column as 1.0 (yes), 0.0 (no) or NaN (no answer)."""
+    raw = surveys["complaint"]
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        return raw.astype("float64").to_numpy(dtype=float, na_value=np.nan) if raw.dtype != bool else raw.to_numpy(float)
+    if pd.api.types.is_numeric_dtype(raw.dtype):
+        values = raw.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        values = raw.map({True: 1.0, False: 0.0}, na_action="ignore").astype("float64").to_numpy()
+        values = np.where(raw.isna().to_numpy(), np.nan, values)
+    bad = ~np.isnan(values) & (values != 0) & (values != 1)
+    bad |= np.isnan(values) & raw.notna().to_numpy()
+    if bad.any():
+        raise InvalidDataError(
+            f"{what}: column 'complaint' must be yes/no (true/false or 1/0): {_example(surveys, bad)}",
+            hint="ingest the surveys table with cvm.data.ingest, which reads yes/no answers")
+    return values
+
+
+def _measures(answers: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
+    """The satisfaction columns per group, from per-customer latest answers."""
+    grouped = answers.groupby(groups, sort=True, dropna=True, observed=True) if groups else None
+
+    def agg(column: str, how: str) -> pd.Series | float:
+        if grouped is None:
+            return getattr(answers[column], how)()
+        return getattr(grouped[column], how)()
+
+    parts = {
+        "respondents": agg("customer_id", "nunique"),
+        "complaint_answers": agg("complaint", "count"),
+        "complaints": agg("complaint", "sum"),
+        "satisfaction_answers": agg("satisfaction", "count"),
+        "mean_satisfaction": agg("satisfaction", "mean"),
+        "nps_answers": agg("nps", "count"),
+        "promoters": agg("promoter", "sum"),
+        "passives": agg("passive", "sum"),
+        "detractors": agg("detractor", "sum"),
+    }
+    table = pd.DataFrame(parts) if groups else pd.DataFrame({k: [v] for k, v in parts.items()})
+    for c in ("respondents", "complaint_answers", "complaints", "satisfaction_answers", "nps_answers",
+              "promoters", "passives", "detractors"):
+        table[c] = table[c].fillna(0).astype(np.int64)
+    table["mean_satisfaction"] = table["mean_satisfaction"].astype(float)
+    table["complaint_rate"] = _ratio(table["complaints"], table["complaint_answers"])
+    table["promoter_share"] = _ratio(table["promoters"], table["nps_answers"])
+    table["detractor_share"] = _ratio(table["detractors"], table["nps_answers"])
+    table["nps"] = 100.0 * (table["promoter_share"] - table["detractor_share"])
+    return table.reset_index() if groups else table
+
+
+def _latest_answers(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """One row per ``keys``: each measure's latest non-missing answer (rows are in time order)."""
+    last = rows.groupby(keys, sort=False)[list(_MEASURES)].last()  # last skips missing answers
+    return last.reset_index()
+
+
+def satisfaction(surveys: pd.DataFrame, segments: pd.DataFrame | None = None,
+                 period: TimeUnit | str = "month") -> SatisfactionTables:
+    """Complaint rate, mean CSAT and NPS from each customer's latest answers: base, per period, per segment.
+
+    >>> surveys = pd.DataFrame({
+    ...     "customer_id": ["a", "b", "c", "d", "a"],
+    ...     "date": pd.to_datetime(["2024-01-05", "2024-01-09", "2024-02-01", "2024-02-03", "2024-02-10"]),
+    ...     "satisfaction": [2.0, 4.0, 5.0, 3.0, 4.0],
+    ...     "nps": [3, 9, 10, 7, 6],
+    ...     "complaint": [True, False, False, False, False],
+    ... })
+    >>> tables = satisfaction(surveys, pd.DataFrame({"customer_id": ["a", "b", "c", "d"],
+    ...                                              "tier": ["vip", "vip", "other", "other"]}))
+    >>> tables.base[["respondents", "complaint_rate", "mean_satisfaction", "nps"]]
+       respondents  complaint_rate  mean_satisfaction   nps
+    0            4             0.0                4.0  25.0
+    >>> tables.by_period[["period_start", "respondents", "nps"]]
+      period_start  respondents   nps
+    0   2024-01-01            2   0.0
+    1   2024-02-01            3   0.0
+    >>> tables.by_segment[["segment", "segment_value", "respondents", "nps"]]
+      segment segment_value  respondents   nps
+    0    tier         other            2  50.0
+    1    tier           vip            2   0.0
+    """
+    what = "satisfaction"
+    hint = "pass the surveys table (customer_id, date, and satisfaction, nps or complaint)"
+    period = TimeUnit.parse(period)
+    surveys = _frame(surveys, what, ["customer_id", "date"], hint)
+    present = [m for m in _MEASURES if m in surveys.columns]
+    if not present:
+        raise MissingColumnError(
+            f"{what}: the surveys table has none of the columns 'satisfaction', 'nps', 'complaint' "
+            f"(columns: {list(surveys.columns)})", hint=hint)
+    ids = _ids(surveys, "customer_id", what)
+    days = _days(surveys, "date", what)
+    rows = pd.DataFrame({"customer_id": ids.to_numpy(dtype=object), "day": days})
+    rows["satisfaction"] = (_numbers(surveys, "satisfaction", what, allow_missing=True)
+                            if "satisfaction" in surveys.columns else np.nan)
+    if "nps" in surveys.columns:
+        nps = _numbers(surveys, "nps", what, allow_missing=True)
+        bad = ~np.isnan(nps) & ((nps < 0) | (nps > 10) | (nps != np.floor(nps)))
+        if bad.any():
+            raise InvalidDataError(
+                f"{what}: column 'nps' must be a whole number from 0 to 10: {_example(surveys, bad)}",
+                hint="fix these scores or leave them empty")
+        rows["nps"] = nps
+    else:
+        rows["nps"] = np.nan
+    rows["complaint"] = _complaints(surveys, what) if "complaint" in surveys.columns else np.nan
+    rows["period"] = _period_numbers(days, period)
+    rows = rows.iloc[np.argsort(days, kind="stable")]
+
+    def finish(latest: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
+        score = latest["nps"].to_numpy(dtype=float)
+        latest = latest.assign(promoter=score >= 9, passive=(score >= 7) & (score <= 8), detractor=score <= 6)
+        return _measures(latest, groups)
+
+    latest = _latest_answers(rows, ["customer_id"])
+    base = finish(latest, [])[SATISFACTION_COLUMNS]
+
+    by_period = finish(_latest_answers(rows, ["period", "customer_id"]), ["period"])
+    by_period.insert(0, "period_start", _dates(_period_starts(by_period["period"].to_numpy(np.int64), period)))
+    by_period = by_period[["period_start", *SATISFACTION_COLUMNS]]
+
+    frames = []
+    if segments is not None:
+        seg_hint = "pass a DataFrame with customer_id and one or more segment columns, one row per customer"
+        segments = _frame(segments, "satisfaction segments", ["customer_id"], seg_hint)
+        seg_ids = _ids(segments, "customer_id", "satisfaction segments")
+        repeated = seg_ids.duplicated().to_numpy()
+        if repeated.any():
+            raise InvalidDataError(
+                f"satisfaction segments: column 'customer_id' must be unique: {_example(segments, repeated)}",
+                hint=seg_hint)
+        columns = [c for c in segments.columns if c != "customer_id"]
+        if not columns:
+            raise MissingColumnError(f"satisfaction segments: the table has no segment column besides "
+                                     f"'customer_id'", hint=seg_hint)
+        position = pd.Index(seg_ids.to_numpy(dtype=object)).get_indexer(latest["customer_id"].to_numpy(dtype=object))
+        found = position >= 0
+        for column in columns:
+            values = segments[column].to_numpy(dtype=object)
+            joined = latest[found].assign(segment_value=values[position[found]])
+            joined = joined[pd.notna(joined["segment_value"].to_numpy())]
+            table = finish(joined, ["segment_value"]) if len(joined) else finish(joined.iloc[:0], ["segment_value"])
+            table.insert(0, "segment", column)
+            frames.append(table)
+    if frames:
+        by_segment = pd.concat(frames, ignore_index=True)
+    else:
+        by_segment = finish(latest.iloc[:0].assign(segment_value=pd.Series(dtype=object)), ["segment_value"])
+        by_segment.insert(0, "segment", pd.Series(dtype=object))
+    by_segment = by_segment[["segment", "segment_value", *SATISFACTION_COLUMNS]].reset_index(drop=True)
+    return SatisfactionTables(base, by_period, by_segment)
