@@ -178,6 +178,40 @@ TERMS: dict[str, Term] = {
     "lifecycle.churned": Term("churned", "终止期"),
     "lifecycle.recovered": Term("recovered", "恢复期"),
     "segmentation.lifecycle": Term("lifecycle stage", "生命周期阶段"),
+    # perceived value against competitors (cvm.value.perceived)
+    "perceived.kind.quality": Term("quality attribute", "质量属性"),
+    "perceived.kind.price": Term("price attribute", "价格属性"),
+    "perceived.market": Term("the average competitor", "竞争对手平均水平"),
+    "perceived.relative_quality": Term("relative perceived quality", "相对感知质量"),
+    "perceived.relative_price": Term("relative perceived price", "相对感知价格"),
+    "perceived.value_index": Term("customer value index", "客户价值指数"),
+    "perceived.value_map": Term("customer value map", "客户价值图"),
+    "perceived.lead": Term("we lead", "我方领先"),
+    "perceived.trail": Term("we trail", "我方落后"),
+    "perceived.better_value": Term("better value", "价值更优"),
+    "perceived.worse_value": Term("worse value", "价值较差"),
+    "perceived.fair_value": Term("fair value", "公平价值"),
+    "perceived.no_price": Term("no price data", "无价格数据"),
+    "perceived.explain.better_value": Term(
+        "Against {competitor}, customers rate our quality {quality} and our price {price} ({parity} = parity), "
+        "so we offer better value: our price sits {gap} below the price of {fair} our quality would justify.",
+        "与{competitor}相比，客户对我们的感知质量为 {quality}、感知价格为 {price}（{parity} 为持平），"
+        "我们提供更优的价值：价格比我们的质量所对应的公平价格 {fair} 低 {gap}。"),
+    "perceived.explain.worse_value": Term(
+        "Against {competitor}, customers rate our quality {quality} and our price {price} ({parity} = parity), "
+        "so we offer worse value: our price sits {gap} above the price of {fair} our quality would justify.",
+        "与{competitor}相比，客户对我们的感知质量为 {quality}、感知价格为 {price}（{parity} 为持平），"
+        "我们提供的价值较差：价格比我们的质量所对应的公平价格 {fair} 高 {gap}。"),
+    "perceived.explain.fair_value": Term(
+        "Against {competitor}, customers rate our quality {quality} and our price {price} ({parity} = parity), "
+        "so we sit on the fair-value line: our price is within {gap} of the price of {fair} our quality would justify.",
+        "与{competitor}相比，客户对我们的感知质量为 {quality}、感知价格为 {price}（{parity} 为持平），"
+        "我们位于公平价值线上：价格与我们的质量所对应的公平价格 {fair} 相差不超过 {gap}。"),
+    "perceived.explain.no_price": Term(
+        "Against {competitor}, customers rate our quality {quality} ({parity} = parity); the survey has no "
+        "price attribute, so our value position is unknown.",
+        "与{competitor}相比，客户对我们的感知质量为 {quality}（{parity} 为持平）；调查中没有价格属性，"
+        "无法判断我们的价值位置。"),
     # time units
     "unit.day": Term("day", "日"),
     "unit.week": Term("week", "周"),
