@@ -178,6 +178,11 @@ TERMS: dict[str, Term] = {
     "lifecycle.churned": Term("churned", "终止期"),
     "lifecycle.recovered": Term("recovered", "恢复期"),
     "segmentation.lifecycle": Term("lifecycle stage", "生命周期阶段"),
+    # decline early-warning signs (cvm.value.lifecycle.early_warning)
+    "warning.overdue": Term("overdue: no purchase for longer than usual", "超期未购：间隔超过平常"),
+    "warning.volume_falling": Term("spending falling", "消费下降"),
+    "warning.p_alive_falling": Term("probability alive falling", "存活概率下降"),
+    "warning.complaints_rising": Term("complaints rising", "投诉增加"),
     # perceived value against competitors (cvm.value.perceived)
     "perceived.kind.quality": Term("quality attribute", "质量属性"),
     "perceived.kind.price": Term("price attribute", "价格属性"),
@@ -212,6 +217,25 @@ TERMS: dict[str, Term] = {
         "price attribute, so our value position is unknown.",
         "与{competitor}相比，客户对我们的感知质量为 {quality}（{parity} 为持平）；调查中没有价格属性，"
         "无法判断我们的价值位置。"),
+    # strategy playbook (cvm.value.playbook): default actions, relationship levels, styles
+    "playbook.action.let_go": Term("let go", "放弃维系"),
+    "playbook.action.reduce_cost_to_serve": Term("reduce cost to serve", "降低服务成本"),
+    "playbook.action.nurture": Term("nurture prospects", "培育潜在客户"),
+    "playbook.action.acquire_persuade": Term("acquire and persuade", "获取与说服"),
+    "playbook.action.cross_up_sell": Term("cross-sell and up-sell", "交叉销售与向上销售"),
+    "playbook.action.loyalty_programme": Term("loyalty programme", "忠诚计划"),
+    "playbook.action.satisfaction": Term("keep satisfied", "提升满意度"),
+    "playbook.action.win_back": Term("win back", "挽回客户"),
+    "playbook.action.consolidate_return": Term("consolidate the return", "巩固回归"),
+    "playbook.action.maintain": Term("maintain at low cost", "低成本维系"),
+    "playbook.relationship.basic": Term("basic", "基本型"),
+    "playbook.relationship.passive": Term("passive", "被动型"),
+    "playbook.relationship.responsible": Term("responsible", "负责型"),
+    "playbook.relationship.proactive": Term("proactive", "能动型"),
+    "playbook.relationship.partner": Term("partner", "伙伴型"),
+    "playbook.style.care": Term("care", "关怀型"),
+    "playbook.style.adapt": Term("adapt", "适应型"),
+    "playbook.style.indifferent": Term("indifferent", "冷淡型"),
     # time units
     "unit.day": Term("day", "日"),
     "unit.week": Term("week", "周"),
