@@ -122,3 +122,47 @@ def test_settings_and_input_checks():
         lifecycle_stages(panel().drop(columns="orders"))
     assert set(STAGES) == {"prospect", "exploration", "formation", "stable", "decline", "churned", "recovered"}
     assert LifecycleSettings().churn_gap_periods == 6
+
+
+def warning_table() -> pd.DataFrame:
+    return pd.DataFrame({
+        "customer_id": ["overdue", "falling", "quiet_churned", "fine", "complainer"],
+        "n_purchases": [6, 6, 6, 6, 6], "tenure_days": [500, 500, 500, 500, 500],
+        "days_since_last_purchase": [160, 10, 400, 20, 20],     # usual gap 100 days
+        "p_alive": [0.5, 0.8, 0.05, 0.9, 0.9], "p_alive_previous": [0.52, 0.8, 0.3, 0.9, 0.9],
+        "clv": [100.0, 200.0, 5.0, 300.0, 50.0],
+        "revenue_hist_1": [40.0, 100.0, 0.0, 50.0, 50.0], "revenue_hist_2": [40.0, 100.0, 0.0, 50.0, 50.0],
+        "revenue_hist_3": [40.0, 40.0, 0.0, 50.0, 50.0],
+        "lifecycle_stage": ["stable", "stable", "churned", "stable", "stable"],
+    })
+
+
+def test_early_warning_signs_and_ranking():
+    from cvm.value.lifecycle import early_warning
+
+    surveys = pd.DataFrame({
+        "customer_id": ["complainer", "complainer", "complainer", "fine"],
+        "date": pd.to_datetime(["2024-01-10", "2024-06-05", "2024-06-20", "2024-01-15"]),
+        "complaint": [True, True, True, True],
+    })
+    warned = early_warning(warning_table(), surveys=surveys, recent_since="2024-06-01")
+    # by margin at stake: 100 / 0.5 x 0.5 = 100, 200 / 0.8 x 0.2 = 50, 50 / 0.9 x 0.1 = 5.6
+    assert warned["customer_id"].tolist() == ["overdue", "falling", "complainer"]
+    signs = warned.set_index("customer_id")["signs"]
+    assert signs["overdue"] == "overdue"            # 160 > 1.5 x 100; P(alive) fell only 0.02
+    assert signs["falling"] == "volume_falling"     # 40 < 0.5 x 100
+    assert signs["complainer"] == "complaints_rising"
+    assert warned.set_index("customer_id").loc["falling", "margin_at_stake"] == pytest.approx(200 / 0.8 * 0.2)
+    assert "超期未购" in warned.set_index("customer_id").loc["overdue", "signs_zh"]
+    # the churned customer is past warning; the fine one shows no sign
+    assert "quiet_churned" not in set(warned["customer_id"]) and "fine" not in set(warned["customer_id"])
+
+
+def test_early_warning_needs_the_value_table_columns():
+    from cvm.value.lifecycle import early_warning
+
+    with pytest.raises(MissingColumnError, match="days_since_last_purchase"):
+        early_warning(warning_table().drop(columns="days_since_last_purchase"))
+    with pytest.raises(MissingColumnError, match="complaint"):
+        early_warning(warning_table(), surveys=pd.DataFrame({"customer_id": ["a"], "date": ["2024-01-01"]}),
+                      recent_since="2024-01-01")

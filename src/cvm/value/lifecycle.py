@@ -50,7 +50,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from cvm.errors import InvalidDataError, MissingColumnError
 from cvm.labels import label
 
-__all__ = ["LifecycleSettings", "Lifecycle", "lifecycle_stages", "STAGES", "transitions", "stage_distribution"]
+__all__ = ["LifecycleSettings", "Lifecycle", "lifecycle_stages", "STAGES", "transitions", "stage_distribution",
+           "early_warning", "WARNING_SIGNS"]
 
 STAGES = ("prospect", "exploration", "formation", "stable", "decline", "churned", "recovered")
 """The stage keys, in lifecycle order (labels ``lifecycle.<key>``)."""
@@ -75,6 +76,15 @@ class LifecycleSettings(BaseModel):
         0.1, ge=0, le=1, description="At the observation end, P(alive) below this means churned (when P(alive) is given).")
     quiet_periods: int = Field(3, ge=1, le=240, description="A quiet spell of this many periods or more makes a return a recovery.")
     recovered_periods: int = Field(2, ge=1, le=120, description="Periods a returning customer stays in the recovered stage.")
+
+    overdue_factor: float = Field(
+        1.5, gt=1, le=100,
+        description="Early warning: a repeat customer is overdue when the days since their last purchase exceed this "
+        "many times their own mean days between purchases (tenure / (purchases - 1)).")
+    falling_ratio: float = Field(
+        0.5, gt=0, lt=1,
+        description="Early warning: spending is falling when the last history period's revenue is below this share "
+        "of the mean of the earlier history periods (which must be above 0).")
 
     @model_validator(mode="after")
     def _gaps_in_order(self) -> LifecycleSettings:
@@ -261,3 +271,116 @@ def stage_distribution(history: pd.DataFrame) -> pd.DataFrame:
     stage = history["stage"] if isinstance(history["stage"].dtype, pd.CategoricalDtype) \
         else pd.Categorical(history["stage"], categories=list(STAGES))
     return pd.crosstab(history["period_start"], stage).reindex(columns=list(STAGES), fill_value=0)
+
+
+WARNING_SIGNS = ("overdue", "volume_falling", "p_alive_falling", "complaints_rising")
+"""Early-warning signs, in the order they are listed (labels ``warning.<key>``)."""
+
+
+def early_warning(
+    table: pd.DataFrame,
+    settings: LifecycleSettings | None = None,
+    *,
+    min_drop: float = 0.05,
+    periods: int | None = None,
+    surveys: pd.DataFrame | None = None,
+    recent_since: Any = None,
+) -> pd.DataFrame:
+    """Customers showing warning signs of decline, ranked by the margin at stake.
+
+    ``table`` is the customer value table (:func:`cvm.value.table.customer_value`). The signs:
+
+    * ``overdue``: a repeat customer whose days since the last purchase exceed
+      ``overdue_factor`` times their own mean days between purchases;
+    * ``volume_falling``: the last history period's revenue below ``falling_ratio`` times the
+      mean of the earlier history periods;
+    * ``p_alive_falling``: P(alive) fell by ``min_drop`` or more since one period earlier;
+    * ``complaints_rising`` (with ``surveys`` and ``recent_since``): more complaints since
+      ``recent_since`` than in any equally long stretch before, on average.
+
+    Churned customers and prospects are left out (they are past warning). The margin at
+    stake is what the customer would bring if still alive times the chance they are gone
+    (CLV / P(alive) × (1 − P(alive))); the list is sorted by it, largest first, with the
+    signs that fired in English and Chinese.
+
+    >>> t = pd.DataFrame({"customer_id": ["a", "b"], "n_purchases": [5, 5], "tenure_days": [400, 400],
+    ...     "days_since_last_purchase": [300, 10], "p_alive": [0.4, 0.9], "p_alive_previous": [0.7, 0.9],
+    ...     "clv": [40.0, 90.0], "revenue_hist_1": [50.0, 50.0], "revenue_hist_2": [0.0, 60.0]})
+    >>> warned = early_warning(t)
+    >>> warned[["customer_id", "signs", "n_signs"]].values.tolist()
+    [['a', 'overdue, volume_falling, p_alive_falling', 3]]
+    """
+    settings = settings or LifecycleSettings()
+    for column in ("customer_id", "n_purchases", "tenure_days", "days_since_last_purchase", "p_alive", "clv"):
+        if column not in table.columns:
+            raise MissingColumnError(f"early warning: the customer value table has no column {column!r}")
+    n = len(table)
+    purchases = table["n_purchases"].to_numpy(dtype=float)
+    tenure = table["tenure_days"].to_numpy(dtype=float, na_value=np.nan)
+    since = table["days_since_last_purchase"].to_numpy(dtype=float, na_value=np.nan)
+    p = table["p_alive"].to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        usual = np.where(purchases >= 2, tenure / (purchases - 1), np.nan)
+        signs = {"overdue": since > settings.overdue_factor * usual}
+    history = sorted((int(c.rsplit("_", 1)[1]) for c in table.columns if c.startswith("revenue_hist_")))
+    if periods is not None:
+        history = [k for k in history if k <= periods]
+    if len(history) >= 2:
+        last = table[f"revenue_hist_{history[-1]}"].to_numpy(dtype=float)
+        earlier = np.mean([table[f"revenue_hist_{k}"].to_numpy(dtype=float) for k in history[:-1]], axis=0)
+        signs["volume_falling"] = (earlier > 0) & (last < settings.falling_ratio * earlier)
+    else:
+        signs["volume_falling"] = np.zeros(n, dtype=bool)
+    if "p_alive_previous" in table.columns:
+        before = table["p_alive_previous"].to_numpy(dtype=float, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            signs["p_alive_falling"] = before - p >= min_drop
+    else:
+        signs["p_alive_falling"] = np.zeros(n, dtype=bool)
+    signs["complaints_rising"] = _complaints_rising(table["customer_id"], surveys, recent_since)
+    fired = np.stack([np.asarray(signs[k], dtype=bool) for k in WARNING_SIGNS], axis=1)
+    eligible = purchases > 0
+    if "lifecycle_stage" in table.columns:
+        eligible &= ~table["lifecycle_stage"].astype(str).isin(["churned", "prospect"]).to_numpy()
+    warned = eligible & fired.any(axis=1)
+    rows = np.flatnonzero(warned)
+    clv = table["clv"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at_stake = np.where(p > 0, clv / p * (1 - p), 0.0)
+    names = np.array(WARNING_SIGNS, dtype=object)
+    listed = [", ".join(names[fired[i]]) for i in rows]  # only the warned customers
+    out = pd.DataFrame({
+        "customer_id": table["customer_id"].to_numpy()[rows],
+        "margin_at_stake": at_stake[rows],
+        "n_signs": fired[rows].sum(axis=1),
+        "signs": listed,
+        "signs_en": ["; ".join(label(f"warning.{k}", "en") for k in s.split(", ")) for s in listed],
+        "signs_zh": ["；".join(label(f"warning.{k}", "zh") for k in s.split(", ")) for s in listed],
+    })
+    for column in ("value_matrix", "lifecycle_stage", "p_alive", "clv", "value_at_risk"):
+        if column in table.columns:
+            out[column] = table[column].to_numpy()[rows]
+    return out.sort_values(["margin_at_stake", "n_signs"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _complaints_rising(customer_id: pd.Series, surveys: pd.DataFrame | None, recent_since: Any) -> np.ndarray:
+    """More complaints since ``recent_since`` than before it, per day of each stretch."""
+    n = len(customer_id)
+    if surveys is None or recent_since is None or surveys.empty:
+        return np.zeros(n, dtype=bool)
+    for column in ("customer_id", "date", "complaint"):
+        if column not in surveys.columns:
+            raise MissingColumnError(f"early warning: the surveys table has no column {column!r}")
+    complaints = surveys[surveys["complaint"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
+    dates = pd.to_datetime(complaints["date"])
+    start = pd.Timestamp(recent_since)
+    first = pd.to_datetime(surveys["date"]).min()
+    recent_days = max((pd.to_datetime(surveys["date"]).max() - start).days + 1, 1)
+    earlier_days = max((start - first).days, 1)
+    ids = customer_id.astype(str)
+    recent = complaints.loc[(dates >= start).to_numpy(), "customer_id"].astype(str).value_counts()
+    earlier = complaints.loc[(dates < start).to_numpy(), "customer_id"].astype(str).value_counts()
+    recent_rate = ids.map(recent).fillna(0).to_numpy(dtype=float) / recent_days
+    earlier_rate = ids.map(earlier).fillna(0).to_numpy(dtype=float) / earlier_days
+    return recent_rate > earlier_rate
+
