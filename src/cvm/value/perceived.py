@@ -54,14 +54,17 @@ competitor (the plain mean of the competitors' ratings of each attribute).
 
 *Value map position*: ``better_value`` when the value gap is above ``fair_value_band``
 (our price is below what our quality justifies), ``worse_value`` when it is below
-``−fair_value_band``, ``fair_value`` when it lies within the band, ends included (a gap of
+``−fair_value_band``, ``fair_value`` when it lies within the band, ends included (gaps are
+compared rounded to 9 decimals) (a gap of
 exactly the band is fair value), and ``no_price`` without price attributes. The band defaults
 to 2 index points with ratios and 0.2 rating points with differences. Each competitor gets a
 one-sentence ``explanation`` in the chosen language.
 
 *Leads and trails*: the attributes (quality and price) with the largest advantage against the
 average competitor, at most ``top_n`` (default 3) of each, positive advantages only in
-``leads`` and negative only in ``trails``; ties keep the file's order.
+``leads`` and negative only in ``trails``; advantages equal to 9 decimals are ties, which
+keep the file's order. In the long layout, attributes and competitors are in the order they
+first appear.
 
 *Overall score* (``score``): the value index against the average competitor; when the survey has
 no price attribute, the relative perceived quality against the average competitor (a note says
@@ -261,11 +264,15 @@ def _canonical(table: pd.DataFrame, s: PerceivedValueSettings) -> tuple[pd.DataF
                                hint="read the file with read_perceived_value(path)")
     source = str(table.attrs.get("source", "survey"))
     table = table.copy()
-    table.columns = [str(c).strip().lower() for c in table.columns]
-    if table.columns.duplicated().any():
-        repeated = sorted(set(table.columns[table.columns.duplicated()]))
+    names = [str(c).strip() for c in table.columns]
+    lowered = pd.Index([n.lower() for n in names])
+    if lowered.duplicated().any():
+        repeated = sorted(set(lowered[lowered.duplicated()]))
         raise ConfigError(f"{source}: columns repeated (names compared without case): {', '.join(repeated)}",
                           hint="give each column its own name")
+    # names are matched without case; a competitor keeps the spelling of its rating column
+    table.columns = [f"rating_{n[len('rating_'):]}" if low.startswith("rating_") else low
+                     for n, low in zip(names, lowered, strict=True)]
     if "source_row" in table.columns:
         table["_row"] = table["source_row"].astype(str)
     else:
@@ -274,7 +281,7 @@ def _canonical(table: pd.DataFrame, s: PerceivedValueSettings) -> tuple[pd.DataF
     us = s.us.strip().lower()
     long = "competitor" in table.columns or "rating" in table.columns
     required = ["attribute", "weight"] + (["competitor", "rating"] if long else [f"rating_{us}"])
-    missing = [c for c in required if c not in table.columns]
+    missing = [c for c in required if c not in set(lowered)]
     if missing:
         layout = "long layout (attribute, weight, kind, competitor, rating)" if long else \
             f"wide layout (attribute, weight, kind, rating_{us}, rating_<competitor> …)"
@@ -323,7 +330,7 @@ def _canonical(table: pd.DataFrame, s: PerceivedValueSettings) -> tuple[pd.DataF
         _fail(source, table["_row"], dup, "attribute", "attribute listed twice", table["attribute"],
               hint="keep one row per attribute")
         rating_columns = [c for c in table.columns if c.startswith("rating_") and len(c) > len("rating_")]
-        ours = f"rating_{us}"
+        ours = next(c for c in rating_columns if c.lower() == f"rating_{us}")
         ordered = [ours] + [c for c in rating_columns if c != ours]
         for column in ordered:
             table[column] = _numbers(source, table, column, "rating")
@@ -466,7 +473,8 @@ def perceived_value(table: pd.DataFrame, settings: PerceivedValueSettings | Mapp
     fair = parity + s.fair_value_slope * (rpq - parity)
     gap = fair - rpp
     band = s.band
-    position = np.select([~np.isfinite(gap), gap > band, gap < -band],
+    rounded = np.round(gap, 9)  # a gap within 1e-9 of the band is on it, whatever the float noise
+    position = np.select([~np.isfinite(gap), rounded > band, rounded < -band],
                          ["no_price", "better_value", "worse_value"], "fair_value").astype(object)
     competitors_table = pd.DataFrame({
         "competitor": np.asarray(names, dtype=object),
@@ -484,11 +492,11 @@ def perceived_value(table: pd.DataFrame, settings: PerceivedValueSettings | Mapp
     competitors_table["explanation"] = _explanations(competitors_table, lang, parity, band)
 
     market = attributes[(attributes["competitor"] == MARKET)]
-    ranked = market.assign(_order=np.arange(len(market)))
+    ranked = market.assign(_order=np.arange(len(market)), _key=np.round(market["advantage"].to_numpy(), 9))
     lead_cols = ["attribute", "kind", "weight_share", "rating_us", "rating_competitor", "relative", "advantage"]
-    leads = ranked[ranked["advantage"] > 0].sort_values(["advantage", "_order"], ascending=[False, True],
+    leads = ranked[ranked["_key"] > 0].sort_values(["_key", "_order"], ascending=[False, True],
                                                          kind="stable").head(s.top_n)[lead_cols]
-    trails = ranked[ranked["advantage"] < 0].sort_values(["advantage", "_order"], ascending=[True, True],
+    trails = ranked[ranked["_key"] < 0].sort_values(["_key", "_order"], ascending=[True, True],
                                                          kind="stable").head(s.top_n)[lead_cols]
     leads = leads.rename(columns={"rating_competitor": "rating_market"}).reset_index(drop=True)
     trails = trails.rename(columns={"rating_competitor": "rating_market"}).reset_index(drop=True)
