@@ -163,16 +163,20 @@ def _example(table: pd.DataFrame, bad: np.ndarray) -> str:
     return f"{bad.sum()} row(s) break it, for example row {first} ({table.iloc[first].to_dict()})"
 
 
-def _ids(table: pd.DataFrame, column: str, what: str) -> pd.Series:
-    ids = table[column]
-    text = ids.astype("string")
-    bad = (ids.isna() | (text.str.strip() == "")).to_numpy(dtype=bool, na_value=True)
+def _ids(table: pd.DataFrame, column: str, what: str, *, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The ids as integer codes and the distinct ids as text (checked on the distinct ids only)."""
+    codes, uniques = pd.factorize(table[column], sort=sort)
+    text = np.asarray(uniques, dtype=object).astype(str)
+    blank = np.char.str_len(np.char.strip(text.astype("U"))) == 0 if text.size else np.zeros(0, bool)
+    bad = codes < 0
+    if blank.any():
+        bad |= blank[np.maximum(codes, 0)] & (codes >= 0)
     if bad.any():
         raise InvalidDataError(
             f"{what}: column {column!r} must not be missing or blank: {_example(table, bad)}",
             hint="drop these rows or fill in the id",
         )
-    return text
+    return codes.astype(np.int64), text
 
 
 def _days(table: pd.DataFrame, column: str, what: str) -> np.ndarray:
@@ -289,7 +293,7 @@ def retention(panel: pd.DataFrame, period: TimeUnit | str = "month") -> Retentio
     hint = "pass the period panel of cvm.data.summaries.period_panel, executed to pandas"
     period = TimeUnit.parse(period)
     panel = _frame(panel, what, ["customer_id", "period_start", "orders"], hint)
-    ids = _ids(panel, "customer_id", what)
+    codes, _ = _ids(panel, "customer_id", what)
     days = _days(panel, "period_start", what)
     orders = _numbers(panel, "orders", what, allow_missing=False)
     bad = orders < 0
@@ -316,7 +320,7 @@ def retention(panel: pd.DataFrame, period: TimeUnit | str = "month") -> Retentio
     first_period = int(numbers.min())
     n_periods = int(numbers.max()) - first_period + 1
     active = orders > 0
-    codes, _ = pd.factorize(ids[active], sort=False)
+    codes = codes[active]
     p = numbers[active] - first_period
     # one row per customer and period: a panel may repeat a (customer, period) pair
     key = codes.astype(np.int64) * n_periods + p
@@ -484,34 +488,46 @@ def referral_stats(referrals: pd.DataFrame, customers: pd.DataFrame) -> Referral
     hint = "pass the referrals table (referrer_id, referred_id, optional date) and the customers table (customer_id)"
     referrals = _frame(referrals, what, ["referrer_id", "referred_id"], hint)
     customers = _frame(customers, what, ["customer_id"], hint)
-    referrer = _ids(referrals, "referrer_id", "referrals")
-    referred = _ids(referrals, "referred_id", "referrals")
-    base_ids = _ids(customers, "customer_id", "customers").drop_duplicates()
+    referrer, referrer_text = _ids(referrals, "referrer_id", "referrals")
+    referred, referred_text = _ids(referrals, "referred_id", "referrals")
+    _, base_text = _ids(customers, "customer_id", "customers")
 
-    n_customers = len(base_ids)
-    referrers_in_base = int(base_ids.isin(referrer).sum())
-    referred_in_base = int(base_ids.isin(referred).sum())
+    # one numbering of everyone in a referral, in id order (so "smallest id" is the smallest code)
+    nodes, inverse = np.unique(np.r_[referrer_text, referred_text], return_inverse=True)
+    referrer = inverse[: referrer_text.size][referrer]
+    referred = inverse[referrer_text.size:][referred]
+    in_referrals = pd.Index(nodes).get_indexer(base_text)
+    refers = np.zeros(nodes.size, bool)
+    refers[referrer] = True
+    was_referred = np.zeros(nodes.size, bool)
+    was_referred[referred] = True
+    n_customers = base_text.size
+    referrers_in_base = int(refers[in_referrals[in_referrals >= 0]].sum())
+    referred_in_base = int(was_referred[in_referrals[in_referrals >= 0]].sum())
 
-    # one referrer per referred customer: the earliest referral, then the smallest referrer id
-    edges = pd.DataFrame({"referrer": referrer.to_numpy(dtype=object), "referred": referred.to_numpy(dtype=object)})
-    sort_by = ["referred", "referrer"]
-    if "date" in referrals.columns and len(referrals):
-        edges["date"] = _days(referrals, "date", "referrals") if referrals["date"].notna().all() else (
-            pd.to_datetime(referrals["date"], errors="coerce").to_numpy().astype("datetime64[D]").astype("float64"))
-        sort_by = ["referred", "date", "referrer"]
-    edges = edges.sort_values(sort_by, kind="stable", na_position="last")
-    kept = edges.drop_duplicates("referred", keep="first")
-    duplicates = len(edges) - len(kept)
+    # one referrer per referred customer: the earliest referral (undated ones last), then the smallest referrer id
+    if "date" in referrals.columns:
+        raw = referrals["date"]
+        parsed = raw if pd.api.types.is_datetime64_any_dtype(raw.dtype) else pd.to_datetime(raw, errors="coerce")
+        bad = (parsed.isna() & raw.notna()).to_numpy()
+        if bad.any():
+            raise InvalidDataError(f"referrals: column 'date' must be a date: {_example(referrals, bad)}",
+                                   hint="fix these dates or leave them empty")
+        day = parsed.to_numpy().astype("datetime64[D]").astype(np.int64)
+        day = np.where(parsed.isna().to_numpy(), np.iinfo(np.int64).max, day)
+    else:
+        day = np.zeros(referrer.size, np.int64)
+    order = np.lexsort((referrer, day, referred))
+    first = np.r_[True, referred[order][1:] != referred[order][:-1]] if order.size else np.zeros(0, bool)
+    kept = order[first]
+    duplicates = int(referrer.size - kept.size)
 
-    nodes, codes = np.unique(np.r_[kept["referrer"].to_numpy(dtype=str), kept["referred"].to_numpy(dtype=str)],
-                             return_inverse=True)
     n = nodes.size
     sentinel = n  # the parent of every root; points to itself
     parent = np.full(n + 1, sentinel, dtype=np.int64)
-    m = len(kept)
-    parent[codes[m:]] = codes[:m]
+    parent[referred[kept]] = referrer[kept]
     has_children = np.zeros(n + 1, bool)
-    has_children[codes[:m]] = True
+    has_children[referrer[kept]] = True
 
     # pointer doubling: jump = 2^k-th ancestor, dist = steps taken until the sentinel
     jump = parent.copy()
@@ -563,7 +579,7 @@ def referral_stats(referrals: pd.DataFrame, customers: pd.DataFrame) -> Referral
         "referral_rate": [float(_ratio(referrers_in_base, n_customers))],
         "referred_customers": [referred_in_base],
         "referred_share": [float(_ratio(referred_in_base, n_customers))],
-        "referrals": [len(edges)],
+        "referrals": [int(referrer.size)],
         "duplicate_referrals": [duplicates],
         "trees": [len(trees)],
         "max_depth": [int(trees["depth"].max()) if len(trees) else 0],
@@ -680,9 +696,9 @@ def satisfaction(surveys: pd.DataFrame, segments: pd.DataFrame | None = None,
         raise MissingColumnError(
             f"{what}: the surveys table has none of the columns 'satisfaction', 'nps', 'complaint' "
             f"(columns: {list(surveys.columns)})", hint=hint)
-    ids = _ids(surveys, "customer_id", what)
+    customer, survey_ids = _ids(surveys, "customer_id", what)
     days = _days(surveys, "date", what)
-    rows = pd.DataFrame({"customer_id": ids.to_numpy(dtype=object), "day": days})
+    rows = pd.DataFrame({"customer_id": customer, "day": days})
     rows["satisfaction"] = (_numbers(surveys, "satisfaction", what, allow_missing=True)
                             if "satisfaction" in surveys.columns else np.nan)
     if "nps" in surveys.columns:
@@ -715,8 +731,8 @@ def satisfaction(surveys: pd.DataFrame, segments: pd.DataFrame | None = None,
     if segments is not None:
         seg_hint = "pass a DataFrame with customer_id and one or more segment columns, one row per customer"
         segments = _frame(segments, "satisfaction segments", ["customer_id"], seg_hint)
-        seg_ids = _ids(segments, "customer_id", "satisfaction segments")
-        repeated = seg_ids.duplicated().to_numpy()
+        seg_codes, seg_ids = _ids(segments, "customer_id", "satisfaction segments")
+        repeated = pd.Series(seg_codes).duplicated().to_numpy()
         if repeated.any():
             raise InvalidDataError(
                 f"satisfaction segments: column 'customer_id' must be unique: {_example(segments, repeated)}",
@@ -725,7 +741,12 @@ def satisfaction(surveys: pd.DataFrame, segments: pd.DataFrame | None = None,
         if not columns:
             raise MissingColumnError(f"satisfaction segments: the table has no segment column besides "
                                      f"'customer_id'", hint=seg_hint)
-        position = pd.Index(seg_ids.to_numpy(dtype=object)).get_indexer(latest["customer_id"].to_numpy(dtype=object))
+        # position of each surveyed customer's row in `segments`
+        row_of_id = np.full(seg_ids.size, -1, np.int64)
+        row_of_id[seg_codes] = np.arange(seg_codes.size)
+        id_position = pd.Index(seg_ids).get_indexer(survey_ids)
+        survey_row = np.where(id_position >= 0, row_of_id[np.maximum(id_position, 0)], -1)
+        position = survey_row[latest["customer_id"].to_numpy(np.int64)] if survey_ids.size else np.zeros(0, np.int64)
         found = position >= 0
         for column in columns:
             values = segments[column].to_numpy(dtype=object)
