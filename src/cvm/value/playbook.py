@@ -403,11 +403,11 @@ def _codes(frame: pd.DataFrame, column: str, what: str, keys: tuple[Any, ...]) -
         codes = np.where(category_codes >= 0, lookup[category_codes], missing_code)
         unknown = codes < 0
     else:
-        categorical = pd.Categorical(values, categories=list(keys))
-        codes = categorical.codes.astype(np.int16)
-        missing = values.isna().to_numpy()
-        unknown = (codes < 0) & ~missing
-        codes = np.where(missing, missing_code, codes)
+        found, uniques = pd.factorize(values, use_na_sentinel=True)  # missing -> -1
+        lookup = pd.Index(keys).get_indexer(pd.Index(uniques, dtype=object))
+        missing = found < 0
+        codes = np.where(missing, missing_code, lookup[np.maximum(found, 0)] if len(lookup) else -1)
+        unknown = codes < 0
     if unknown.any():
         raise InvalidDataError(
             f"column {column!r}: {int(unknown.sum())} rows hold a value that is not a {what} key "
