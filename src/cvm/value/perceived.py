@@ -33,7 +33,7 @@ sum of quality weights over the sum of all weights (shown in ``notes``).
 *Comparison* (setting ``comparison``): with ``"ratio"`` (the default, as in Gale) an attribute's
 relative rating is ``100 × our rating / their rating`` and parity is 100; with ``"difference"``
 it is ``our rating − their rating`` and parity is 0. The ratio needs positive ratings: a rating of
-0 is an error under ``"ratio"``.
+0 is an error under ``"ratio"`` (with ``"difference"`` the ``ratio`` column is then missing).
 
 *Per attribute and competitor* (``attributes``): the ratings, ``ratio`` (us / them),
 ``difference`` (us − them), ``relative`` (the chosen comparison, for price attributes turned so
@@ -241,7 +241,9 @@ def _fail(source: str, rows: pd.Series, mask: np.ndarray, column: str, rule: str
     first = int(np.flatnonzero(mask)[0])
     example = f"row {rows.iloc[first]}"
     if values is not None:
-        example += f": {values.iloc[first]!r}"
+        value = values.iloc[first]
+        is_number = isinstance(value, int | float | np.integer | np.floating)
+        example += f": {float(value):g}" if is_number else f": {value!r}"
     noun = "row" if count == 1 else "rows"
     raise InvalidDataError(f"{source}: column {column!r}: {rule} in {count} {noun} (e.g. {example})", hint=hint)
 
@@ -438,7 +440,8 @@ def perceived_value(table: pd.DataFrame, settings: PerceivedValueSettings | Mapp
         names = []
     n_attr, n_comp = them.shape
     ours = np.repeat(us_rating[:, None], n_comp, axis=1)
-    ratio = ours / them
+    with np.errstate(divide="ignore", invalid="ignore"):  # a 0 rating is allowed with differences only
+        ratio = np.where(them != 0, ours / np.where(them != 0, them, 1.0), np.nan)
     difference = ours - them
     if s.comparison == "ratio":
         quality_rel = 100.0 * ratio
