@@ -561,11 +561,11 @@ def campaign_lists(table: Any, actions: pd.DataFrame) -> dict[str, pd.DataFrame]
     order = np.lexsort((np.arange(len(frame)), -ranked, action_code))
     sorted_codes = action_code[order]
     columns = [c for c in _CAMPAIGN_COLUMNS if c in frame.columns] + [c for c in PROFILE_COLUMNS if c in frame.columns]
-    parts = {c: frame[c].to_numpy()[order] if not isinstance(frame[c].dtype, pd.CategoricalDtype) else frame[c].array.take(order) for c in columns}
-    for c in _ACTION_COLUMNS:
-        parts[c] = actions[c].array.take(order) if isinstance(actions[c].dtype, pd.CategoricalDtype) else actions[c].to_numpy()[order]
+    # one take per column keeps each column's own type (Arrow strings stay Arrow strings)
+    parts = {c: frame[c].array.take(order) for c in columns}
+    parts.update({c: actions[c].array.take(order) for c in _ACTION_COLUMNS})
     parts["expected_value"] = value[order]
-    whole = pd.DataFrame(parts)
+    whole = pd.DataFrame(parts, copy=False)
     lists: dict[str, pd.DataFrame] = {}
     for code, key in enumerate(actions["action"].cat.categories):
         start, stop = np.searchsorted(sorted_codes, [code, code + 1])
