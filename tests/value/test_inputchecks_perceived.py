@@ -118,7 +118,8 @@ def test_a_table_that_is_not_a_dataframe():
 
 
 @pytest.mark.parametrize(("settings", "fragments"), [
-    ({"scale_min": 10, "scale_max": 5}, ["perceived value settings", "scale_min (10.0) must be a number below scale_max (5.0)"]),
+    ({"scale_min": 10, "scale_max": 5},
+     ["perceived value settings", "scale_min (10.0) must be a number below scale_max (5.0)"]),
     ({"fair_value_band": -1}, ["fair_value_band", "greater than or equal to 0", "got -1"]),
     ({"fair_value_slope": 0}, ["fair_value_slope", "greater than 0"]),
     ({"comparison": "percent"}, ["comparison", "'ratio' or 'difference'"]),

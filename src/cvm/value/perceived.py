@@ -119,7 +119,8 @@ class PerceivedValueSettings(BaseModel):
 
     scale_min: float = Field(1.0, description="Lowest rating on the survey's scale.")
     scale_max: float = Field(10.0, description="Highest rating on the survey's scale.")
-    us: str = Field("us", min_length=1, description="Name of our own firm in the ratings ('rating_us', competitor = us).")
+    us: str = Field("us", min_length=1,
+                    description="Name of our own firm in the ratings ('rating_us', competitor = us).")
     comparison: Literal["ratio", "difference"] = Field(
         "ratio", description="'ratio': 100 × us / them, parity 100; 'difference': us − them, parity 0.")
     price_ratings: Literal["satisfaction", "level"] = Field(
@@ -294,7 +295,8 @@ def _canonical(table: pd.DataFrame, s: PerceivedValueSettings) -> tuple[pd.DataF
     if len(table) == 0:
         raise InvalidDataError(f"{source}: the survey has no rows", hint="add one row per attribute")
     attribute = table["attribute"].astype(str).str.strip()
-    blank = table["attribute"].isna().to_numpy() | (attribute == "").to_numpy() | (attribute.str.lower() == "nan").to_numpy()
+    blank = (table["attribute"].isna().to_numpy() | (attribute == "").to_numpy()
+             | (attribute.str.lower() == "nan").to_numpy())
     _fail(source, table["_row"], blank, "attribute", "attribute name is blank", hint="name every attribute")
     table["attribute"] = attribute
     if "kind" in table.columns:
