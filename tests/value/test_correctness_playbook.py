@@ -75,6 +75,8 @@ def test_hand_built_table_gets_names_levels_styles_and_priorities():
     assert out["action_zh"].iloc[4] == label("playbook.action.let_go", "zh")
     assert out["relationship"].tolist() == ["partner", "responsible", "passive", "passive", "basic"]
     assert out["style"].tolist() == ["care", "adapt", "indifferent", "adapt", "indifferent"]
+    assert out["relationship_zh"].tolist()[:2] == ["伙伴型", "负责型"]
+    assert out["style_en"].tolist()[:2] == ["care", "adapt"]
     assert out["priority"].tolist() == [1, 3, 5, 4, 5]
 
 

@@ -422,7 +422,8 @@ def assign_actions(table: Any, playbook: Playbook | str | Path | Mapping[str, An
 
     Returns a DataFrame aligned with ``table`` (same index, same order) with ``customer_id``
     (when the table has it), ``action``, ``action_en``, ``action_zh``, ``relationship``,
-    ``style``, ``priority``, ``rank_by`` and ``rule`` (the name of the rule that fired).
+    ``style`` (each with its ``_en`` and ``_zh`` labels), ``priority``, ``rank_by`` and
+    ``rule`` (the name of the rule that fired).
     The rules are evaluated once over every combination of keys, so the table is matched
     with one lookup per customer whatever the number of rules.
 
@@ -466,8 +467,11 @@ def assign_actions(table: Any, playbook: Playbook | str | Path | Mapping[str, An
     for lang in ("en", "zh"):
         names = [a.name(k, lang) for k, a in book.actions.items()]
         out[f"action_{lang}"] = pd.Categorical.from_codes(action_code, categories=names)
-    out["relationship"] = by_action([a.relationship for a in actions], RELATIONSHIP_LEVELS)
-    out["style"] = by_action([a.style for a in actions], STYLES)
+    for column, keys in (("relationship", RELATIONSHIP_LEVELS), ("style", STYLES)):
+        out[column] = by_action([getattr(a, column) for a in actions], keys)
+        for lang in ("en", "zh"):
+            names = [TERMS[f"playbook.{column}.{key}"][lang] for key in keys]
+            out[f"{column}_{lang}"] = pd.Categorical.from_codes(out[column].codes, categories=names)
     out["priority"] = np.array([a.priority for a in actions], dtype=np.int8)[action_code]
     out["rank_by"] = by_action([a.rank_by for a in actions], RANK_BASES)
     out["rule"] = pd.Categorical.from_codes(rule_index, categories=[rule.name for rule in book.rules])
