@@ -284,3 +284,11 @@ def test_satisfaction_with_only_nps_and_empty_tables():
     assert tables.base["respondents"].tolist() == [0] and np.isnan(tables.base["nps"].iloc[0])
     assert len(tables.by_period) == 0 and len(tables.by_segment) == 0
     assert list(tables.by_segment.columns[:3]) == ["segment", "segment_value", "respondents"]
+
+
+def test_health_terms_have_both_labels():
+    from cvm.labels import TERMS, label
+
+    assert label("health.promoter", "zh") == "推荐者" and label("health.detractor") == "detractor"
+    assert {"health.retention_rate", "health.repurchase_rate", "health.churn_rate", "health.nps",
+            "health.complaint_rate", "health.referral_rate"} <= set(TERMS)

@@ -57,10 +57,11 @@ base (a DataFrame with `customer_id`). Rates count customers of the base only:
 `referral_rate` is the share of base customers who referred at least one customer, and
 `referred_share` the share who were referred.
 
-Referral trees use every referral row. A customer has at most one referrer: when a customer
-was referred several times, the earliest referral counts (by `date`, then by `referrer_id`),
-and the others are counted as `duplicate_referrals`. A **root** is a customer who referred
-someone but was not referred. A customer's *depth* is the number of referral steps from their
+Referral trees use every referral row, also those of customers outside `customers`. A
+customer has at most one referrer: when a customer was referred several times, the earliest
+referral counts (by `date`, undated rows last, then by the smallest `referrer_id`), and the
+others are counted as `duplicate_referrals` and left out of the trees. A **root** is a customer
+who was not referred and whose referral of someone counts. A customer's *depth* is the number of referral steps from their
 root (the root is at depth 0, the customers it referred at 1 …); a tree's `depth` is its
 longest chain. Referrals that loop (A referred B, B referred A; or A referred A) form a
 **cycle**: cycles have no root, so their customers and everyone referred below them are left
@@ -96,6 +97,12 @@ segment value are left out of that segment's rows. Each has `respondents` (custo
 answer) and per measure: `complaint_answers`, `complaints`, `complaint_rate`,
 `satisfaction_answers`, `mean_satisfaction`, `nps_answers`, `promoters`, `passives`,
 `detractors`, `promoter_share`, `detractor_share`, `nps`. Rates with no answers are NaN.
+
+## Labels
+
+The metrics and the NPS groups have English and Chinese names in `cvm.labels` (`health.*`:
+`health.retention_rate` 留存率, `health.repurchase_rate` 复购率, `health.nps` 净推荐值,
+`health.promoter` 推荐者, `health.passive` 中立者, `health.detractor` 贬损者 …).
 """
 
 from __future__ import annotations
