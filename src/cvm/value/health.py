@@ -93,8 +93,8 @@ Tables: `base` (one row), `by_period` (one row per calendar period with an answe
 `period_start`) and `by_segment` (one row per segment column and value: `segment`,
 `segment_value`): `segments` is a DataFrame with `customer_id` and one or more segment columns
 (for example a value tier or a lifecycle stage), one row per customer; customers without a
-segment value are left out of that segment's rows. Each has `respondents` (customers with any
-answer) and per measure: `complaint_answers`, `complaints`, `complaint_rate`,
+segment value are left out of that segment's rows. Each has `respondents` (customers with an
+answer to at least one measure; a survey row with no answer at all does not count) and per measure: `complaint_answers`, `complaints`, `complaint_rate`,
 `satisfaction_answers`, `mean_satisfaction`, `nps_answers`, `promoters`, `passives`,
 `detractors`, `promoter_share`, `detractor_share`, `nps`. Rates with no answers are NaN.
 
@@ -641,7 +641,7 @@ def _measures(answers: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
         return getattr(grouped[column], how)()
 
     parts = {
-        "respondents": agg("customer_id", "nunique"),
+        "respondents": agg("answered", "sum"),
         "complaint_answers": agg("complaint", "count"),
         "complaints": agg("complaint", "sum"),
         "satisfaction_answers": agg("satisfaction", "count"),
@@ -724,7 +724,9 @@ def satisfaction(surveys: pd.DataFrame, segments: pd.DataFrame | None = None,
 
     def finish(latest: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
         score = latest["nps"].to_numpy(dtype=float)
-        latest = latest.assign(promoter=score >= 9, passive=(score >= 7) & (score <= 8), detractor=score <= 6)
+        answered = latest[list(_MEASURES)].notna().any(axis=1).to_numpy()
+        latest = latest.assign(promoter=score >= 9, passive=(score >= 7) & (score <= 8), detractor=score <= 6,
+                               answered=answered)
         return _measures(latest, groups)
 
     latest = _latest_answers(rows, ["customer_id"])
