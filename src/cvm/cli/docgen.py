@@ -270,6 +270,9 @@ def value_reference() -> str:
         ("cvm.value.segments", "Segmentations"),
         ("cvm.value.scoring", "Scoring models"),
         ("cvm.value.lifecycle", "Lifecycle stages"),
+        ("cvm.value.health", "Loyalty, satisfaction and base health"),
+        ("cvm.value.perceived", "Perceived value against competitors"),
+        ("cvm.value.playbook", "Strategy playbook and campaign lists"),
     ):
         lines += [f"## {title} (`{module_name}`)", "", _module_body(module_name), ""]
     return "\n".join(lines).rstrip() + "\n"

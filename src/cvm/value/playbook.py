@@ -101,6 +101,7 @@ from pydantic_core import PydanticCustomError
 
 from cvm.errors import ConfigError, InvalidDataError, MissingColumnError, OutputExistsError
 from cvm.labels import TERMS
+from cvm.value.lifecycle import STAGES
 from cvm.value.segments import RFM_SEGMENTS, VALUE_MATRIX_CELLS
 
 __all__ = [
@@ -109,10 +110,6 @@ __all__ = [
 ]
 
 PLAYBOOK_VERSION = 1
-STAGES: tuple[str, ...] = (
-    "prospect", "exploration", "formation", "stable", "decline", "churned", "recovered",
-)
-"""Lifecycle stages (labels ``lifecycle.*``), the keys of the ``lifecycle_stage`` column."""
 RELATIONSHIP_LEVELS: tuple[str, ...] = ("basic", "passive", "responsible", "proactive", "partner")
 STYLES: tuple[str, ...] = ("care", "adapt", "indifferent")
 RANK_BASES: tuple[str, ...] = ("clv", "value_at_risk", "expected_spend", "loss")
