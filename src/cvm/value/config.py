@@ -24,20 +24,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from cvm.errors import ConfigError
 from cvm.value.lifecycle import LifecycleSettings
 from cvm.value.scoring import ScoringSettings
 from cvm.value.segments import SegmentSettings
+from cvm.value.settings import Settings, describe_error
 
 CONFIG_VERSION = 1
-
-
-class Settings(BaseModel):
-    """Base of every settings section: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class MarginSettings(Settings):
@@ -161,7 +156,7 @@ def load_config(source: str | Path | Mapping[str, Any] | ValueConfig | None = No
     try:
         return ValueConfig.model_validate(dict(data))
     except ValidationError as exc:
-        raise ConfigError(f"{where}: " + "; ".join(_describe(error) for error in exc.errors())) from exc
+        raise ConfigError(f"{where}: " + "; ".join(describe_error(error) for error in exc.errors())) from exc
 
 
 def default_config_yaml() -> str:
@@ -204,11 +199,3 @@ def settings_reference(model: type[BaseModel] | BaseModel, prefix: str = "") -> 
     return rows
 
 
-def _describe(error: Mapping[str, Any]) -> str:
-    path = ".".join(str(part) for part in error.get("loc", ()))
-    message = str(error.get("msg", "invalid"))
-    if error.get("type") == "extra_forbidden":
-        return f"{path}: unknown setting"
-    if "input" in error and error.get("type") != "missing" and not isinstance(error["input"], Mapping):
-        return f"{path}: {message} (got {error['input']!r})"
-    return f"{path}: {message}"

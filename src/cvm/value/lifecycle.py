@@ -45,10 +45,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from cvm.errors import InvalidDataError, MissingColumnError
 from cvm.labels import label
+from cvm.value.settings import Settings
 
 __all__ = ["LifecycleSettings", "Lifecycle", "lifecycle_stages", "STAGES", "transitions", "stage_distribution",
            "early_warning", "WARNING_SIGNS"]
@@ -57,10 +58,8 @@ STAGES = ("prospect", "exploration", "formation", "stable", "decline", "churned"
 """The stage keys, in lifecycle order (labels ``lifecycle.<key>``)."""
 
 
-class LifecycleSettings(BaseModel):
+class LifecycleSettings(Settings):
     """Thresholds of the lifecycle rules (see the module docstring)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     exploration_periods: int = Field(3, ge=1, le=120, description="Periods after the first purchase that count as exploration.")
     exploration_purchases: int = Field(

@@ -100,10 +100,11 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from cvm.errors import ConfigError, InputFileError, InvalidDataError, MissingColumnError
 from cvm.labels import label
+from cvm.value.settings import Settings, describe_error
 
 logger = logging.getLogger(__name__)
 
@@ -112,10 +113,8 @@ KINDS = ("quality", "price")
 POSITIONS = ("better_value", "fair_value", "worse_value", "no_price")
 
 
-class PerceivedValueSettings(BaseModel):
+class PerceivedValueSettings(Settings):
     """How the survey is read and the value map drawn (defaults in the module docstring)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     scale_min: float = Field(1.0, description="Lowest rating on the survey's scale.")
     scale_max: float = Field(10.0, description="Highest rating on the survey's scale.")
@@ -223,11 +222,9 @@ def _settings(settings: PerceivedValueSettings | Mapping[str, Any] | None) -> Pe
     try:
         return PerceivedValueSettings.model_validate(dict(settings))
     except ValidationError as exc:
-        from cvm.value.config import _describe
-
         parts = []
         for error in exc.errors():
-            text = _describe(error)
+            text = describe_error(error)
             parts.append(text[2:] if text.startswith(": ") else text)  # model-level errors have no key
         raise ConfigError("perceived value settings: " + "; ".join(parts)) from exc
 

@@ -96,13 +96,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from cvm.errors import ConfigError, InvalidDataError, MissingColumnError, OutputExistsError
 from cvm.labels import TERMS
 from cvm.value.lifecycle import STAGES
 from cvm.value.segments import RFM_SEGMENTS, VALUE_MATRIX_CELLS
+from cvm.value.settings import Settings, describe_error
 
 __all__ = [
     "Action", "Condition", "Playbook", "Rule", "RELATIONSHIP_LEVELS", "STAGES", "STYLES",
@@ -125,11 +126,9 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 _DEFAULT_FILE = "playbook_default.yaml"
 
 
-class _Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Condition(_Settings):
+class Condition(Settings):
     """Which customers a rule matches; ``None`` (left out, or ``"*"``) matches everyone."""
 
     tier: tuple[str, ...] | None = Field(None, description="Value-matrix cells (column value_matrix).")
@@ -158,7 +157,7 @@ class Condition(_Settings):
         return [name for name, *_ in _DIMENSIONS if getattr(self, name) is not None]
 
 
-class Action(_Settings):
+class Action(Settings):
     """What to do with the customers of a rule, and how their campaign list is ranked."""
 
     en: str | None = Field(None, min_length=1, description="English name (default: label playbook.action.<key>).")
@@ -179,7 +178,7 @@ class Action(_Settings):
         return None if term is None else term[lang]
 
 
-class Rule(_Settings):
+class Rule(Settings):
     """One line of the playbook: customers matching ``when`` get ``action``."""
 
     name: str = Field(..., min_length=1)
@@ -187,7 +186,7 @@ class Rule(_Settings):
     action: str
 
 
-class Playbook(_Settings):
+class Playbook(Settings):
     """Ordered rules (first match wins, the last one a default) and the actions they give."""
 
     version: Literal[1] = PLAYBOOK_VERSION
@@ -294,13 +293,7 @@ def _problems(playbook: Playbook) -> list[str]:
 def _describe(error: Mapping[str, Any]) -> list[str]:
     if error.get("type") == "playbook":
         return list(error["ctx"]["problems"])
-    path = ".".join(str(part) for part in error.get("loc", ()))
-    message = str(error.get("msg", "invalid"))
-    if error.get("type") == "extra_forbidden":
-        return [f"{path}: unknown setting"]
-    if "input" in error and error.get("type") != "missing" and not isinstance(error["input"], Mapping):
-        return [f"{path}: {message} (got {error['input']!r})"]
-    return [f"{path}: {message}"]
+    return [describe_error(error)]
 
 
 def load_playbook(path: str | Path | Mapping[str, Any] | Playbook | None = None) -> Playbook:

@@ -154,19 +154,13 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from scipy.special import ndtr
 
 from cvm.errors import ConfigError, InvalidDataError
 from cvm.labels import label
+from cvm.value.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -208,11 +202,9 @@ def _problem(message: str) -> PydanticCustomError:
     return PydanticCustomError(_ERROR, "{message}", {"message": message})
 
 
-class _Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Indicator(_Settings):
+class Indicator(Settings):
     """One thing a scoring model scores, with its normalisation, direction and weight."""
 
     name: str = Field(
@@ -249,7 +241,7 @@ class Indicator(_Settings):
         return BUILTIN_INDICATORS.get(self.name, self.name)
 
 
-class Condition(_Settings):
+class Condition(Settings):
     """One scope condition: ``column op value``; a customer is in scope when all hold."""
 
     column: str = Field(min_length=1, description="Column of the customer value table.")
@@ -278,7 +270,7 @@ class Condition(_Settings):
         return f"{self.column} {self.op} {value}"
 
 
-class Tier(_Settings):
+class Tier(Settings):
     """One tier of a scoring model: customers whose score reaches ``min_score``."""
 
     key: str = Field(
@@ -333,7 +325,7 @@ def _relabel(exc: ValidationError, data: Any, lists: Mapping[str, str]) -> Valid
         return exc
 
 
-class ScoringModel(_Settings):
+class ScoringModel(Settings):
     """A named scoring model: indicators, scope and tiers (see the module documentation)."""
 
     name: str = Field(pattern=_IDENTIFIER, description="Identifier of the model, for example 'five_factor'.")
@@ -433,14 +425,12 @@ FIVE_FACTOR_MODEL = ScoringModel(
 """The shipped default: current and future contribution, loyalty, credit and growth potential."""
 
 
-class ScoringSettings(BaseModel):
+class ScoringSettings(Settings):
     """The scoring models to run (default: the five-factor model alone).
 
     >>> [m.name for m in ScoringSettings().models]
     ['five_factor']
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     models: tuple[ScoringModel, ...] = Field(
         (FIVE_FACTOR_MODEL,),

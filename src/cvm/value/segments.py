@@ -162,11 +162,12 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from cvm.errors import ConfigError, InvalidDataError
 from cvm.labels import TERMS, label
+from cvm.value.settings import Settings
 
 __all__ = [
     "AxisSplit", "MedianSplit", "Concentration", "ConcentrationSettings", "LoyaltyLevelSettings",
@@ -201,11 +202,9 @@ def _invalid(reason: str) -> PydanticCustomError:
 # settings
 
 
-class _Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class AxisSplit(_Settings):
+class AxisSplit(Settings):
     """How one value is split into high and low (see the module documentation)."""
 
     method: Literal["top_share", "median", "threshold"] = Field(
@@ -246,7 +245,7 @@ class MedianSplit(AxisSplit):
     )
 
 
-class ValueMatrixSettings(_Settings):
+class ValueMatrixSettings(Settings):
     """Current × potential value matrix: how each axis is split into high and low."""
 
     current: AxisSplit = Field(
@@ -257,7 +256,7 @@ class ValueMatrixSettings(_Settings):
     )
 
 
-class PyramidTier(_Settings):
+class PyramidTier(Settings):
     """One tier of the customer pyramid."""
 
     key: str = Field(
@@ -282,7 +281,7 @@ DEFAULT_TIERS: tuple[PyramidTier, ...] = (
 )
 
 
-class PyramidSettings(_Settings):
+class PyramidSettings(Settings):
     """Customer pyramid tiers, from the top down."""
 
     tiers: tuple[PyramidTier, ...] = Field(
@@ -317,7 +316,7 @@ class PyramidSettings(_Settings):
         return self
 
 
-class ConcentrationSettings(_Settings):
+class ConcentrationSettings(Settings):
     """Pareto table and Lorenz curve of value concentration."""
 
     top_shares: tuple[Annotated[float, Field(gt=0, le=1)], ...] = Field(
@@ -330,7 +329,7 @@ class ConcentrationSettings(_Settings):
     )
 
 
-class RFMRule(_Settings):
+class RFMRule(Settings):
     """One rectangle of the R × FM grid: a segment for a range of recency and FM scores."""
 
     segment: RFMSegment = Field(description="The RFM segment key.")
@@ -357,7 +356,7 @@ DEFAULT_RFM_RULES: tuple[RFMRule, ...] = (
 )
 
 
-class RFMSettings(_Settings):
+class RFMSettings(Settings):
     """RFM segments from the recency score and the average of frequency and monetary scores."""
 
     fm_rounding: Literal["half_up", "down"] = Field(
@@ -409,7 +408,7 @@ class RFMSettings(_Settings):
         return grid
 
 
-class LoyaltyProfitSettings(_Settings):
+class LoyaltyProfitSettings(Settings):
     """Loyalty × profitability (Reinartz & Kumar): how each axis is split."""
 
     loyalty: MedianSplit = Field(
@@ -422,7 +421,7 @@ class LoyaltyProfitSettings(_Settings):
     )
 
 
-class LoyaltyLevelSettings(_Settings):
+class LoyaltyLevelSettings(Settings):
     """Thresholds of the loyalty ladder potential → new → regular → old → loyal."""
 
     new_max_purchases: int = Field(1, ge=1, description="A customer with at most this many purchases is new.")
@@ -460,10 +459,8 @@ class LoyaltyLevelSettings(_Settings):
         return self
 
 
-class SegmentSettings(BaseModel):
+class SegmentSettings(Settings):
     """Thresholds of every segmentation (the ``segments`` section of the value configuration)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     value_matrix: ValueMatrixSettings = Field(
         ValueMatrixSettings(), description="Current × potential value matrix."
@@ -479,7 +476,7 @@ class SegmentSettings(BaseModel):
     loyalty_level: LoyaltyLevelSettings = Field(LoyaltyLevelSettings(), description="Loyalty level ladder.")
 
 
-def _section(settings: Any, cls: type[_Settings], name: str) -> Any:
+def _section(settings: Any, cls: type[Settings], name: str) -> Any:
     """The ``name`` section from a section, :class:`SegmentSettings`, a ValueConfig or None."""
     if settings is None:
         return cls()
