@@ -528,12 +528,10 @@ def _period_starts(dates: np.ndarray, period: TimeUnit) -> np.ndarray:
     """First day of the calendar period of each date (NaT stays NaT), worked out once per
     distinct day (customers share a few thousand days)."""
     days = np.asarray(dates, dtype="datetime64[D]")
-    missing = np.isnat(days)
-    if days.size > 100_000 and not missing.all():
-        number = days.view(np.int64)
-        distinct, index = levels(np.where(missing, number[~missing].min(), number).astype(float))
-        starts = _period_starts(distinct.astype(np.int64).astype("datetime64[D]"), period)[index]
-        starts[missing] = np.datetime64("NaT")
+    if days.size > 100_000 and not np.isnat(days).all():
+        distinct, index = _day_levels(days)
+        starts = _period_starts(distinct, period)[np.maximum(index, 0)]
+        starts[index < 0] = np.datetime64("NaT")
         return starts
     dates = days
     if period is TimeUnit.MONTH:
@@ -664,19 +662,26 @@ def _add_history_segments(cols: dict[str, Any], rfm: pd.DataFrame | None, positi
     cols["rfm_segment_en"], cols["rfm_segment_zh"] = segments.labelled(cols["rfm_segment"], "rfm", settings)
 
 
+def _day_levels(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct days of ``dates`` (sorted) and each row's index into them (-1 for NaT).
+
+    Customers share a few thousand days, so this counts rather than sorts; some date must be set.
+    """
+    days = np.asarray(dates).astype("datetime64[D]")
+    missing = np.isnat(days)
+    number = days.view(np.int64)
+    distinct, index = levels(np.where(missing, number[~missing].min(), number).astype(float))
+    return distinct.astype(np.int64).astype("datetime64[D]"), np.where(missing, -1, index)
+
+
 def _group_codes(column: pd.Series) -> tuple[np.ndarray, list[Any]]:
     """Integer group codes (-1 for missing) and the group names, without sorting every row."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         return column.cat.codes.to_numpy(), list(column.cat.categories)
     values = column.to_numpy()
-    if values.dtype.kind == "M":  # dates (cohorts): few distinct days, counted rather than sorted
-        days = values.astype("datetime64[D]")
-        missing = np.isnat(days)
-        number = days.astype(np.int64)
-        if (~missing).any():
-            distinct, index = levels(np.where(missing, number[~missing].min(), number).astype(float))
-            codes = np.where(missing, -1, index)
-            return codes, list(distinct.astype(np.int64).astype("datetime64[D]"))
+    if values.dtype.kind == "M" and not np.isnat(values).all():  # dates (cohorts): counted, not sorted
+        distinct, codes = _day_levels(values)
+        return codes, list(distinct)
     codes, uniques = pd.factorize(column, sort=True, use_na_sentinel=True)
     return codes, list(uniques)
 
