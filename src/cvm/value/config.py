@@ -30,7 +30,7 @@ from cvm.errors import ConfigError
 from cvm.value.lifecycle import LifecycleSettings
 from cvm.value.scoring import ScoringSettings
 from cvm.value.segments import SegmentSettings
-from cvm.value.settings import Settings, describe_error
+from cvm.value.settings import Settings, describe_error, parse_yaml
 
 CONFIG_VERSION = 1
 
@@ -136,12 +136,7 @@ def load_config(source: str | Path | Mapping[str, Any] | ValueConfig | None = No
             raise ConfigError(f"{path}: configuration file not found") from exc
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read the configuration ({exc})") from exc
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-            raise ConfigError(f"{path}:{at} not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+        data = parse_yaml(text, str(path))
         data = {} if data is None else data
     else:
         data = source

@@ -95,7 +95,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -103,7 +102,7 @@ from cvm.errors import ConfigError, InvalidDataError, MissingColumnError, Output
 from cvm.labels import TERMS
 from cvm.value.lifecycle import STAGES
 from cvm.value.segments import RFM_SEGMENTS, VALUE_MATRIX_CELLS
-from cvm.value.settings import Settings, describe_error
+from cvm.value.settings import Settings, describe_error, parse_yaml
 
 __all__ = [
     "Action", "Condition", "Playbook", "Rule", "RELATIONSHIP_LEVELS", "STAGES", "STYLES",
@@ -318,7 +317,7 @@ def load_playbook(path: str | Path | Mapping[str, Any] | Playbook | None = None)
     if path is None:
         where = f"default playbook ({_DEFAULT_FILE})"
         text = resources.files("cvm.value").joinpath(_DEFAULT_FILE).read_text(encoding="utf-8")
-        data = _parse_yaml(text, where)
+        data = parse_yaml(text, where)
     elif isinstance(path, str | Path):
         file = Path(path)
         where = str(file)
@@ -328,7 +327,7 @@ def load_playbook(path: str | Path | Mapping[str, Any] | Playbook | None = None)
             raise ConfigError(f"{file}: playbook file not found", hint="give the path of a playbook YAML file") from exc
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{file}: cannot read the playbook ({exc})") from exc
-        data = _parse_yaml(text, where)
+        data = parse_yaml(text, where)
     else:
         data = path
     if not isinstance(data, Mapping):
@@ -342,15 +341,6 @@ def load_playbook(path: str | Path | Mapping[str, Any] | Playbook | None = None)
         problems = [line for error in exc.errors() for line in _describe(error)]
         count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
         raise ConfigError(f"{where}: {count}:\n  - " + "\n  - ".join(problems)) from exc
-
-
-def _parse_yaml(text: str, where: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise ConfigError(f"{where}:{at} not valid YAML ({getattr(exc, 'problem', exc)})") from exc
 
 
 def _frame(table: Any) -> pd.DataFrame:

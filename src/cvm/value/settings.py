@@ -16,9 +16,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Settings", "describe_error"]
+from cvm.errors import ConfigError
+
+__all__ = ["Settings", "describe_error", "parse_yaml"]
 
 
 class Settings(BaseModel):
@@ -36,3 +39,20 @@ def describe_error(error: Mapping[str, Any]) -> str:
     if "input" in error and error.get("type") != "missing" and not isinstance(error["input"], Mapping):
         return f"{path}: {message} (got {error['input']!r})"
     return f"{path}: {message}"
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """``text`` parsed as YAML; a syntax error names ``where`` and the line and column.
+
+    >>> parse_yaml("a: [1", "value.yaml")
+    Traceback (most recent call last):
+    ...
+    cvm.errors.ConfigError: value.yaml: line 1, column 6 not valid YAML (expected ',' or ']', but got '<stream end>')
+    """
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ConfigError(f"{where}:{at} not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+
