@@ -25,6 +25,7 @@ from cvm.datasets.catalog import (
 )
 from cvm.datasets.generator import (
     BEHAVIOUR_PATTERNS,
+    COMPANION_CATEGORY,
     RetailData,
     generate_retail,
     generate_transactions,
@@ -33,6 +34,7 @@ from cvm.datasets.generator import (
 
 __all__ = [
     "BEHAVIOUR_PATTERNS",
+    "COMPANION_CATEGORY",
     "FORMATS",
     "DatasetInfo",
     "RetailData",

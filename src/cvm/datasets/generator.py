@@ -5,7 +5,10 @@ marketing_costs, referrals, surveys) for a made-up Chinese retailer, with the me
 later features must cope with: multi-line orders, returns, businesses without personal
 profiles, customers who grow, stay stable, decline, churn or come back. The latent
 pattern of each customer is kept in ``customers.behaviour_pattern`` so that lifecycle
-features can be checked against the truth.
+features can be checked against the truth. Baskets follow a planted co-purchase pattern:
+each customer buys from a small repertoire: a favourite category, the favourite's
+companion (:data:`COMPANION_CATEGORY`, e.g. beauty with apparel) and one occasional
+category, so that cross-sell suggestions can be checked too.
 
 :func:`generate_transactions` makes a plain ``customer_id, date, amount`` log from a
 Pareto/NBD-style process, fast and lean enough for ten million customers.
@@ -40,6 +43,7 @@ from cvm.errors import ConfigError
 
 __all__ = [
     "BEHAVIOUR_PATTERNS",
+    "COMPANION_CATEGORY",
     "RetailData",
     "generate_retail",
     "generate_transactions",
@@ -95,6 +99,14 @@ _CATEGORY_MARGIN = np.array([0.52, 0.62, 0.14, 0.24, 0.40, 0.36, 0.28, 0.33])
 _CATEGORY_SHARE = np.array([0.22, 0.14, 0.12, 0.16, 0.13, 0.09, 0.06, 0.08])
 _CATEGORY_PRICE = np.array([150.0, 120.0, 800.0, 40.0, 100.0, 200.0, 50.0, 90.0])  # median unit price
 _PRODUCTS_PER_CATEGORY = 40
+# the category a customer buys beside the favourite one (the planted co-purchase pattern that
+# cross-sell suggestions should recover): apparel with beauty, sports with apparel, ...
+_COMPANION = np.array([1, 0, 4, 4, 3, 0, 2, 3])
+_FAVOURITE_SHARE, _COMPANION_SHARE = 0.50, 0.30  # of a customer's order lines; the rest: occasional
+COMPANION_CATEGORY: dict[str, str] = {
+    _CATEGORIES[i]: _CATEGORIES[j] for i, j in enumerate(_COMPANION)
+}
+"""Category → the category its fans also buy: the planted co-purchase pattern of ``retail``."""
 
 # demand by calendar month: Spring Festival, 618 and Double 11 (双11) peaks
 _SEASON = np.array([1.25, 1.15, 0.90, 0.90, 0.95, 1.25, 0.90, 0.90, 1.00, 1.00, 1.60, 1.20])
@@ -294,8 +306,13 @@ def generate_retail(
     amount = np.maximum(amount, 0.5)
     line_customer = order_customer[line_order]
     favourite = rng.choice(len(_CATEGORIES), size=n, p=_CATEGORY_SHARE)
-    category = np.where(rng.random(line_order.size) < 0.5, favourite[line_customer],
-                        rng.choice(len(_CATEGORIES), size=line_order.size, p=_CATEGORY_SHARE))
+    # a small repertoire per customer: the favourite, its companion and one occasional category
+    occasional = rng.choice(len(_CATEGORIES), size=n, p=_CATEGORY_SHARE)
+    draw = rng.random(line_order.size)
+    category = np.where(
+        draw < _FAVOURITE_SHARE, favourite[line_customer],
+        np.where(draw < _FAVOURITE_SHARE + _COMPANION_SHARE, _COMPANION[favourite[line_customer]],
+                 occasional[line_customer]))
     product_no = (_PRODUCTS_PER_CATEGORY * rng.random(line_order.size) ** 2).astype(int) + 1
     product_id = np.char.add(np.array(_CATEGORY_CODE)[category],
                              np.char.zfill(product_no.astype(str), 3))
