@@ -313,3 +313,104 @@ def cohort_table(rows, *, period="month", observation_end, customers=None,
             "gross_margin": None if cost is None else c["revenue"] - cost,
         })
     return out
+
+
+# ---------------------------------------------------------------------------- baskets
+
+
+def customer_items(rows, *, observation_end, item="category", since=None) -> list[Row]:
+    """Baskets (`cvm.data.baskets.customer_items`), sorted by customer and item."""
+    days: dict[tuple, set] = defaultdict(set)
+    for r in rows:
+        value = r.get(item)
+        value = None if value is None else str(value).strip()
+        if (r["date"] <= observation_end and (since is None or r["date"] > since)
+                and r["amount"] > 0 and value):
+            days[(str(r["customer_id"]), value)].add(r["date"])
+    return [{"customer_id": c, "item": i, "purchases": len(d), "first_purchase": min(d)}
+            for (c, i), d in sorted(days.items())]
+
+
+def _owners(baskets) -> dict[str, set]:
+    owners: dict[str, set] = defaultdict(set)
+    for b in baskets:
+        owners[b["item"]].add(b["customer_id"])
+    return owners
+
+
+def item_rules(baskets, *, min_customers=5, min_lift=1.0, rules_per_item=20) -> list[Row]:
+    """Co-purchase rules (`cvm.data.baskets.item_rules`), sorted by antecedent and consequent."""
+    owners = _owners(baskets)
+    n = len({b["customer_id"] for b in baskets})
+    kept = []
+    for a, buyers_a in owners.items():
+        rules = []
+        for c, buyers_c in owners.items():
+            both = len(buyers_a & buyers_c)
+            if a == c or both < min_customers:
+                continue
+            confidence = both / len(buyers_a)
+            lift = confidence / (len(buyers_c) / n)
+            if lift > min_lift:
+                rules.append({"antecedent": a, "consequent": c, "customers_both": both,
+                              "customers_antecedent": len(buyers_a),
+                              "customers_consequent": len(buyers_c), "support": both / n,
+                              "confidence": confidence, "lift": lift})
+        rules.sort(key=lambda r: (-r["confidence"], -r["lift"], r["consequent"]))
+        kept.extend(rules[:rules_per_item])
+    return sorted(kept, key=lambda r: (r["antecedent"], r["consequent"]))
+
+
+def _popularity(baskets) -> list[tuple[str, int]]:
+    """(item, customers), most popular first, ties by item."""
+    owners = _owners(baskets)
+    return sorted(((i, len(b)) for i, b in owners.items()), key=lambda p: (-p[1], p[0]))
+
+
+def popular_suggestions(baskets, *, top=3) -> list[Row]:
+    """Most-popular baseline (`cvm.data.baskets.popular_suggestions`), by customer and rank."""
+    n = len({b["customer_id"] for b in baskets})
+    held: dict[str, set] = defaultdict(set)
+    for b in baskets:
+        held[b["customer_id"]].add(b["item"])
+    out = []
+    for customer in sorted(held):
+        lacking = [(i, k) for i, k in _popularity(baskets) if i not in held[customer]]
+        out.extend({"customer_id": customer, "rank": rank, "item": i, "customers": k,
+                    "share": k / n} for rank, (i, k) in enumerate(lacking[:top], start=1))
+    return out
+
+
+def cross_sell_suggestions(baskets, rules, *, top=3, fill_with_popular=False) -> list[Row]:
+    """Suggestions (`cvm.data.baskets.cross_sell_suggestions`), by customer and rank."""
+    held: dict[str, set] = defaultdict(set)
+    for b in baskets:
+        held[b["customer_id"]].add(b["item"])
+    popularity = _popularity(baskets)
+    out = []
+    for customer in sorted(held):
+        best: dict[str, Row] = {}
+        for r in rules:
+            if r["antecedent"] in held[customer] and r["consequent"] not in held[customer]:
+                key = (-r["confidence"], -r["lift"], r["antecedent"])
+                current = best.get(r["consequent"])
+                if current is None or key < (-current["confidence"], -current["lift"],
+                                             current["antecedent"]):
+                    best[r["consequent"]] = r
+        ranked = sorted(best.values(), key=lambda r: (-r["confidence"], -r["lift"], r["consequent"]))
+        rows = [{"customer_id": customer, "item": r["consequent"], "antecedent": r["antecedent"],
+                 "customers_both": r["customers_both"], "support": r["support"],
+                 "confidence": r["confidence"], "lift": r["lift"], "source": "rules"}
+                for r in ranked[:top]]
+        if fill_with_popular:
+            chosen = {r["item"] for r in rows}
+            for i, _ in popularity:
+                if len(rows) >= top:
+                    break
+                if i not in held[customer] and i not in chosen:
+                    rows.append({"customer_id": customer, "item": i, "antecedent": None,
+                                 "customers_both": None, "support": None, "confidence": None,
+                                 "lift": None, "source": "popular"})
+        for rank, row in enumerate(rows, start=1):
+            out.append({"rank": rank, **row})
+    return out

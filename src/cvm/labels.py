@@ -217,6 +217,27 @@ TERMS: dict[str, Term] = {
         "price attribute, so our value position is unknown.",
         "与{competitor}相比，客户对我们的感知质量为 {quality}（{parity} 为持平）；调查中没有价格属性，"
         "无法判断我们的价值位置。"),
+    # cross-sell suggestions (cvm.value.crosssell)
+    "cross_sell.title": Term("cross-sell suggestions", "交叉销售推荐"),
+    "cross_sell.rules": Term("co-purchase rules", "关联购买规则"),
+    "cross_sell.popular": Term("most popular items (baseline)", "最热销商品（基线）"),
+    "cross_sell.item": Term("suggested item", "推荐商品"),
+    "cross_sell.antecedent": Term("because they bought", "推荐依据（已购）"),
+    "cross_sell.support": Term("support", "支持度"),
+    "cross_sell.confidence": Term("confidence", "置信度"),
+    "cross_sell.lift": Term("lift", "提升度"),
+    "cross_sell.hit_rate": Term("hit rate", "命中率"),
+    "cross_sell.precision": Term("precision", "准确率"),
+    "cross_sell.reason": Term(
+        "bought {antecedent}: {confidence} of its buyers also bought {item} ({lift}× the average)",
+        "已购 {antecedent}：其买家中 {confidence} 也购买了 {item}（为平均水平的 {lift} 倍）"),
+    "cross_sell.reason_popular": Term("popular: {share} of customers bought {item}",
+                                      "热销商品：{share} 的客户购买过 {item}"),
+    "cross_sell.evaluation": Term(
+        "Of {customers} customers who bought something new in the holdout, {rules} bought one of "
+        "their {top} suggestions, against {popular} with the most popular items.",
+        "在验证期内购买了新商品的 {customers} 位客户中，{rules} 购买了为其推荐的 {top} 项商品之一；"
+        "推荐最热销商品时为 {popular}。"),
     # strategy playbook (cvm.value.playbook): default actions, relationship levels, styles
     "playbook.action.let_go": Term("let go", "放弃维系"),
     "playbook.action.reduce_cost_to_serve": Term("reduce cost to serve", "降低服务成本"),

@@ -184,7 +184,10 @@ def validation_reference() -> str:
 
 def summaries_reference() -> str:
     """Markdown for ``docs/summaries.md``."""
-    return _module_page("cvm.data.summaries", "Summaries / 汇总表")
+    page = _module_page("cvm.data.summaries", "Summaries / 汇总表")
+    baskets = _module_body("cvm.data.baskets").replace("\n## ", "\n### ")
+    return (page.rstrip() + "\n\n## Baskets and co-purchase statistics (`cvm.data.baskets`)\n\n"
+            + baskets.rstrip() + "\n")
 
 
 def _module_body(module_name: str) -> str:
@@ -272,6 +275,7 @@ def value_reference() -> str:
         ("cvm.value.lifecycle", "Lifecycle stages"),
         ("cvm.value.health", "Loyalty, satisfaction and base health"),
         ("cvm.value.perceived", "Perceived value against competitors"),
+        ("cvm.value.crosssell", "Cross-sell suggestions"),
         ("cvm.value.playbook", "Strategy playbook and campaign lists"),
     ):
         lines += [f"## {title} (`{module_name}`)", "", _module_body(module_name), ""]

@@ -27,7 +27,9 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from cvm.errors import ConfigError
+from cvm.value.crosssell import CrossSellSettings
 from cvm.value.lifecycle import LifecycleSettings
+from cvm.value.perceived import PerceivedValueSettings
 from cvm.value.scoring import ScoringSettings
 from cvm.value.segments import SegmentSettings
 from cvm.value.settings import Settings, describe_error, parse_yaml
@@ -115,6 +117,8 @@ class ValueConfig(Settings):
     segments: SegmentSettings = SegmentSettings()
     lifecycle: LifecycleSettings = LifecycleSettings()
     scoring: ScoringSettings = ScoringSettings()
+    cross_sell: CrossSellSettings = CrossSellSettings()
+    perceived_value: PerceivedValueSettings = PerceivedValueSettings()
 
 
 def load_config(source: str | Path | Mapping[str, Any] | ValueConfig | None = None) -> ValueConfig:
