@@ -45,6 +45,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import Field, model_validator
 
 from cvm.errors import InvalidDataError, MissingColumnError
@@ -103,14 +105,217 @@ class Lifecycle:
     periods: list[pd.Timestamp] = field(default_factory=list)
 
 
-def _matrix(panel: pd.DataFrame, column: str, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    out = np.zeros(shape)
-    out[rows, cols] = pd.to_numeric(panel[column], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+_CHUNK_CELLS = 1 << 18
+"""Customers × periods cells computed at once (bounds the working memory of the rules)."""
+
+
+def _column(panel: Any, name: str) -> Any:
+    """``name`` of a pandas DataFrame (a Series) or of a pyarrow Table (a ChunkedArray)."""
+    if name not in panel.column_names if isinstance(panel, pa.Table) else name not in panel.columns:
+        raise MissingColumnError(
+            f"lifecycle: the period panel has no column {name!r}",
+            hint="pass cvm.data.summaries.period_panel(..., dense=True)",
+        )
+    return panel.column(name) if isinstance(panel, pa.Table) else panel[name]
+
+
+def _numbers(values: Any) -> np.ndarray:
+    """A numeric column as float64, anything not a number as 0 (as ``pd.to_numeric(errors="coerce")``)."""
+    if isinstance(values, pa.ChunkedArray):
+        if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
+            values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+            out = values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+            return out if values.null_count == 0 else np.nan_to_num(out, nan=0.0, posinf=np.inf, neginf=-np.inf)
+        values = values.to_pandas()
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        out = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        out = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    out = np.array(out, dtype=np.float64, copy=True) if not out.flags.writeable else out
+    np.copyto(out, 0.0, where=np.isnan(out))
     return out
 
 
+def _runs(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Start of every run of equal consecutive values, and each row's run number."""
+    n = len(values)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+        if n > 1:
+            if pa.types.is_dictionary(values.type):
+                values = values.dictionary_decode() if hasattr(values, "dictionary_decode") else values.cast(
+                    values.type.value_type)
+            changed = pc.not_equal(values.slice(1), values.slice(0, n - 1)).fill_null(True)
+            changed = changed.to_numpy(zero_copy_only=False)
+    else:
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            array = values.cat.codes.to_numpy()
+        elif values.dtype.kind in "iufMmb":
+            array = values.to_numpy()
+        else:
+            array = np.asarray(values.to_numpy(dtype=object))
+        changed = array[1:] != array[:-1] if n > 1 else np.zeros(0, dtype=bool)
+        changed = np.asarray(changed, dtype=bool)
+    starts = np.flatnonzero(np.concatenate([[n > 0], changed])) if n else np.zeros(0, dtype=np.int64)
+    run = np.zeros(n, dtype=np.int64)
+    if n:
+        marks = np.zeros(n, dtype=np.int64)
+        marks[starts[1:]] = 1
+        run = np.cumsum(marks)
+    return starts, run
+
+
+def _customers(ids: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct customer ids as strings, sorted (as ``np.unique(ids.astype(str))``), and each row's index.
+
+    Only the first row of every run of equal ids is hashed and turned into text: a panel
+    sorted by customer (as ``period_panel`` gives it) costs one pass over its rows.
+    """
+    starts, run = _runs(ids)
+    heads = ids.take(pa.array(starts)) if isinstance(ids, pa.ChunkedArray) else ids.iloc[starts]
+    heads = heads.to_pandas() if isinstance(heads, pa.ChunkedArray) else heads.reset_index(drop=True)
+    missing = int(heads.isna().sum())
+    if missing:
+        raise InvalidDataError(f"lifecycle: column 'customer_id' has missing values ({missing:,} run(s) of rows)",
+                               hint="drop the rows without a customer id")
+    text = pa.array(heads.astype(str).to_numpy(dtype=object), type=pa.large_string())
+    order = pc.sort_indices(text).to_numpy()
+    ordered = text.take(pa.array(order))
+    n = len(ordered)
+    new = np.ones(n, dtype=bool)
+    if n > 1:
+        new[1:] = pc.not_equal(ordered.slice(1), ordered.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    rank = np.cumsum(new) - 1
+    position = np.empty(n, dtype=np.int64)
+    position[order] = rank
+    customers = ordered.filter(pa.array(new)).to_numpy(zero_copy_only=False).astype(object)
+    return customers, position[run]
+
+
+def _small_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of every int64 value among the sorted distinct values, and those values.
+
+    Period starts are few and evenly spaced in some unit (days, or nanoseconds that are whole
+    days), so a lookup table over (value - min) / gcd replaces hashing every row.
+    """
+    if values.size == 0:
+        return np.zeros(0, dtype=np.int64), values
+    lo = values.min()
+    offset = values - lo
+    step = 1
+    if int(offset.max()) >= 1 << 24:
+        step = int(np.gcd.reduce(offset)) or 1
+        offset //= step
+    if int(offset.max()) >= 1 << 24:
+        codes, distinct = pd.factorize(values, sort=True)
+        return codes, np.asarray(distinct, dtype=np.int64)
+    seen = np.zeros(int(offset.max()) + 1, dtype=bool)
+    seen[offset] = True
+    lookup = np.cumsum(seen) - 1
+    return lookup[offset], np.flatnonzero(seen) * step + lo
+
+
+def _periods(starts: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct period starts (as ``np.unique(pd.to_datetime(starts))``) and each row's index."""
+    n = len(starts)
+    if isinstance(starts, pa.ChunkedArray):
+        kind = starts.type
+        if (pa.types.is_date(kind) or pa.types.is_timestamp(kind)) and starts.null_count == 0:
+            storage = pa.int32() if kind.bit_width == 32 else pa.int64()
+            array = starts.combine_chunks() if starts.num_chunks != 1 else starts.chunk(0)
+            codes, distinct = _small_codes(array.view(storage).to_numpy().astype(np.int64, copy=False))
+            raw = pa.array(distinct, pa.int64()).cast(storage).view(kind)
+            periods = pd.to_datetime(pd.Series(raw.to_pandas(date_as_object=True))).to_numpy()
+            return periods, codes
+        starts = starts.to_pandas(date_as_object=True)
+    if starts.dtype.kind == "M":
+        times = pd.to_datetime(starts).to_numpy()
+        if np.isnat(times).any():
+            raise InvalidDataError(f"lifecycle: column 'period_start' has missing values "
+                                   f"({int(np.isnat(times).sum()):,} rows)")
+        codes, distinct = _small_codes(times.view(np.int64))
+        return distinct.view(times.dtype), codes
+    codes, distinct = pd.factorize(starts, sort=False, use_na_sentinel=True)
+    if (codes < 0).any():
+        raise InvalidDataError(f"lifecycle: column 'period_start' has missing values "
+                               f"({int((codes < 0).sum()):,} rows)",
+                               hint="every row of the period panel needs its period start")
+    times = pd.to_datetime(pd.Series(np.asarray(distinct, dtype=object) if distinct.dtype == object else distinct))
+    periods, inverse = np.unique(times.to_numpy(), return_inverse=True)
+    if n == 0:
+        return periods, np.zeros(0, dtype=np.int64)
+    return periods, inverse.reshape(-1)[codes]
+
+
+def _running(ufunc: np.ufunc, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``ufunc.accumulate(values, axis=0)`` one whole row at a time (numpy's accumulate down
+    axis 0 walks each column separately, which is several times slower on wide blocks). The
+    additions happen in the same order, so the sums are identical."""
+    out = values.copy() if out is None else out
+    for j in range(1, out.shape[0]):
+        ufunc(out[j - 1], out[j], out=out[j])
+    return out
+
+
+def _rules(orders: np.ndarray, revenue: np.ndarray, present: np.ndarray, settings: LifecycleSettings) -> dict:
+    """The stage rules on a block of periods × customers (one column per customer, each on its own).
+
+    Periods run down the rows so that every step along time (cumulative sums, running maxima,
+    the recent and baseline windows) works on whole contiguous rows of customers.
+    """
+    p, n = orders.shape
+    t = np.arange(p, dtype=np.int32)[:, None]
+    active = orders > 0
+    # the first period of each customer, and their age in periods at every period
+    first = np.where(active.any(axis=0), active.argmax(axis=0), p).astype(np.int32)
+    age = t - first[None, :]  # 0 in the first period, negative before it
+    purchases = _running(np.add, orders)
+    # periods since the last purchase (0 in a period with one)
+    last_active = _running(np.maximum, np.where(active, t, np.int32(-1)))
+    gap = np.where(last_active >= 0, t - last_active, np.int32(10**9))
+    # a purchase that ends a quiet spell of at least quiet_periods periods (quiet_periods >= 1)
+    previous_last = np.empty_like(last_active)
+    previous_last[:1] = -1
+    previous_last[1:] = last_active[:-1]
+    returned = active & (previous_last >= 0) & (t - previous_last - 1 >= settings.quiet_periods)
+    del previous_last, last_active
+
+    # recent and baseline mean revenue from cumulative sums: row j + 1 is the sum to period j
+    cumulative = np.zeros((p + 1, n))
+    cumulative[1:] = revenue
+    _running(np.add, cumulative[1:], out=cumulative[1:])
+    k, b = settings.trend_periods, settings.baseline_periods
+    recent = np.empty((p, n))
+    baseline = np.full((p, n), np.nan)
+    for j in range(p):
+        end = j + 1
+        np.divide(cumulative[end] - cumulative[max(end - k, 0)], min(end, k), out=recent[j])
+        base_end = max(end - k, 0)
+        base_len = min(base_end, b)
+        if base_len > 0:
+            np.divide(cumulative[base_end] - cumulative[base_end - base_len], base_len, out=baseline[j])
+    del cumulative
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(baseline > 0, recent / baseline, np.nan)
+
+    churned = gap >= settings.churn_gap_periods
+    # the periods from a return on (recovered_periods of them)
+    return_period = _running(np.maximum, np.where(returned, t, np.int32(-1)))
+    recovered = (return_period >= 0) & (t - return_period < settings.recovered_periods) & ~churned
+    exploration = (age < settings.exploration_periods) | (purchases <= settings.exploration_purchases)
+    quiet = gap >= settings.decline_gap_periods
+    falling = ratio < settings.decline_ratio
+    formation = ratio >= settings.growth_ratio
+
+    # the first rule that holds: assign from the last rule to the first
+    reason = np.full((p, n), len(_RULES), dtype=np.int8)
+    for code, holds in reversed(list(enumerate([churned, recovered, quiet, exploration, falling, formation]))):
+        np.copyto(reason, np.int8(code), where=holds)
+    return {"reason": reason, "valid": present & (age >= 0), "recent": recent, "baseline": baseline, "gap": gap}
+
+
 def lifecycle_stages(
-    panel: pd.DataFrame,
+    panel: pd.DataFrame | pa.Table,
     settings: LifecycleSettings | None = None,
     *,
     p_alive: Any = None,
@@ -120,101 +325,110 @@ def lifecycle_stages(
 ) -> Lifecycle:
     """Stage of each customer at the end of every period of the dense ``panel``.
 
-    ``p_alive`` and ``p_alive_previous`` (optional) are Series indexed by customer id with the
-    model's probability of being alive at the observation end and one period earlier; they
-    refine the current stage (churned, decline). ``prospects`` lists customer ids known
-    without purchases.
+    ``panel`` is a pandas DataFrame or a pyarrow Table; only ``customer_id, period_start,
+    orders, revenue`` are read (a Table with just those columns is the leanest input: ten
+    million customers over 24 months fit in a few GB). ``p_alive`` and ``p_alive_previous``
+    (optional) are Series indexed by customer id with the model's probability of being alive
+    at the observation end and one period earlier; they refine the current stage (churned,
+    decline). ``prospects`` lists customer ids known without purchases.
+
+    Customer ids are compared as text: ``history.customer_id`` is a categorical of the ids as
+    strings (one category per customer, in sorted order) and ``current.customer_id`` the same
+    strings. Rows are sorted by customer id (as text), then period.
+
+    >>> import pyarrow as pa
+    >>> table = pa.table({"customer_id": [7, 7, 7, 12], "period_start": pa.array(
+    ...     [19723, 19754, 19783, 19783], pa.int32()).cast(pa.date32()),
+    ...     "orders": [1, 0, 0, 2], "revenue": [40.0, 0.0, 0.0, 90.0]})
+    >>> result = lifecycle_stages(table)
+    >>> result.current[["customer_id", "lifecycle_stage", "lifecycle_reason"]].values.tolist()
+    [['12', 'exploration', 'first_periods_or_few_purchases'], ['7', 'decline', 'no_purchase_for_decline_gap']]
+    >>> result.history["stage"].astype(str).tolist()
+    ['exploration', 'exploration', 'exploration', 'decline']
     """
     settings = settings or LifecycleSettings()
-    for column in ("customer_id", "period_start", "orders", "revenue"):
-        if column not in panel.columns:
-            raise MissingColumnError(
-                f"lifecycle: the period panel has no column {column!r}",
-                hint="pass cvm.data.summaries.period_panel(..., dense=True)",
-            )
-    customers, rows = np.unique(panel["customer_id"].astype(str).to_numpy(), return_inverse=True)
-    starts = pd.to_datetime(panel["period_start"]).to_numpy()
-    periods, cols = np.unique(starts, return_inverse=True)
+    if not isinstance(panel, (pd.DataFrame, pa.Table)):
+        raise InvalidDataError(f"lifecycle: the period panel must be a pandas DataFrame or a pyarrow Table, "
+                               f"not {type(panel).__name__}")
+    columns = {name: _column(panel, name) for name in ("customer_id", "period_start", "orders", "revenue")}
+    customers, rows = _customers(columns["customer_id"])
+    periods, cols = _periods(columns["period_start"])
     shape = (customers.size, periods.size)
-    orders = _matrix(panel, "orders", rows, cols, shape)
-    revenue = _matrix(panel, "revenue", rows, cols, shape)
+    flat = rows * shape[1] + cols
+    del rows, cols
+    orders = np.zeros(shape)
+    orders.reshape(-1)[flat] = _numbers(columns["orders"])
     if np.any(orders < 0):
         raise InvalidDataError("lifecycle: column 'orders' must be >= 0")
+    revenue = np.zeros(shape)
+    revenue.reshape(-1)[flat] = _numbers(columns["revenue"])
     present = np.zeros(shape, dtype=bool)
-    present[rows, cols] = True
+    present.reshape(-1)[flat] = True
+    n_cells = int(np.count_nonzero(present))
+    del flat
 
-    active = orders > 0
-    # the first period of each customer, and their age in periods at every period
-    any_active = active.any(axis=1)
-    first = np.where(any_active, active.argmax(axis=1), shape[1])
-    t = np.arange(shape[1])
-    age = t[None, :] - first[:, None]  # 0 in the first period, negative before it
-    purchases = np.cumsum(orders, axis=1)
-    # periods since the last purchase (0 in a period with one)
-    last_active = np.where(active, t[None, :], -1)
-    last_active = np.maximum.accumulate(last_active, axis=1)
-    gap = np.where(last_active >= 0, t[None, :] - last_active, 10**9)
-    # length of the quiet spell that ended with this period's purchase
-    previous_last = np.concatenate([np.full((shape[0], 1), -1), last_active[:, :-1]], axis=1)
-    spell = np.where(active & (previous_last >= 0), t[None, :] - previous_last - 1, 0)
-
-    # recent and baseline mean revenue from cumulative sums
-    cumulative = np.concatenate([np.zeros((shape[0], 1)), np.cumsum(revenue, axis=1)], axis=1)
-    k, b = settings.trend_periods, settings.baseline_periods
-    end = t + 1
-    recent = (cumulative[:, end] - cumulative[:, np.maximum(end - k, 0)]) / np.minimum(end, k)[None, :]
-    base_end = np.maximum(end - k, 0)
-    base_len = np.minimum(base_end, b)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        baseline = np.where(base_len > 0, (cumulative[:, base_end] - cumulative[:, base_end - base_len])
-                            / np.maximum(base_len, 1)[None, :], np.nan)
-        ratio = np.where(baseline > 0, recent / baseline, np.nan)
-
-    churned = gap >= settings.churn_gap_periods
-    # a return after churn or a quiet spell, and the periods that follow it
-    returned = active & (spell >= settings.quiet_periods)
-    return_period = np.where(returned, t[None, :], -1)
-    return_period = np.maximum.accumulate(return_period, axis=1)
-    recovered = (return_period >= 0) & (t[None, :] - return_period < settings.recovered_periods) & ~churned
-    exploration = (age < settings.exploration_periods) | (purchases <= settings.exploration_purchases)
-    quiet = gap >= settings.decline_gap_periods
-    falling = ratio < settings.decline_ratio
-    formation = ratio >= settings.growth_ratio
-
-    conditions = [churned, recovered, quiet, exploration, falling, formation]
-    keys = ["churned", "recovered", "decline", "exploration", "decline", "formation"]
-    stage_codes = np.select(conditions, [STAGES.index(k) for k in keys], default=STAGES.index("stable"))
-    reason_codes = np.select(conditions, list(range(len(keys))), default=len(keys))
-    valid = present & (age >= 0)
+    # the rules, a block of customers at a time (turned to periods × customers for _rules); the
+    # history's columns (customer by customer, period by period) are filled as they come
+    stage_of = np.array([STAGES.index(k) for k in (*_RULES, "stable")], dtype=np.int8)
+    out = {"reason": np.empty(n_cells, dtype=np.int8), "recent": np.empty(n_cells),
+           "baseline": np.empty(n_cells), "gap": np.empty(n_cells, dtype=np.int64),
+           "customer": np.empty(n_cells, dtype=np.int32 if shape[0] < 2**31 else np.int64),
+           "period": np.empty(n_cells, dtype=np.int32)}
+    current_reason = np.full(shape[0], len(_RULES), dtype=np.int8)
+    filled = 0
+    step = max(1, _CHUNK_CELLS // max(shape[1], 1))
+    for lo in range(0, shape[0] if shape[1] else 0, step):
+        hi = min(lo + step, shape[0])
+        block = _rules(np.ascontiguousarray(orders[lo:hi].T), np.ascontiguousarray(revenue[lo:hi].T),
+                       np.ascontiguousarray(present[lo:hi].T), settings)
+        current_reason[lo:hi] = block["reason"][-1]
+        valid = np.ascontiguousarray(block["valid"].T)
+        taken = int(np.count_nonzero(valid))
+        for key in ("reason", "recent", "baseline"):
+            out[key][filled:filled + taken] = np.ascontiguousarray(block[key].T)[valid]
+        gap = np.ascontiguousarray(block["gap"].T)[valid]
+        out["gap"][filled:filled + taken] = np.where(gap >= 10**9, -1, gap)
+        customer, period = np.nonzero(valid)
+        out["customer"][filled:filled + taken] = customer + lo
+        out["period"][filled:filled + taken] = period
+        filled += taken
+        del block
+    del orders, revenue, present
+    if filled < n_cells:
+        out = {key: value[:filled].copy() for key, value in out.items()}
 
     # the current stage (last period) refined by the model's P(alive)
-    current_code = stage_codes[:, -1].copy()
-    current_reason = np.array(REASONS, dtype=object)[reason_codes[:, -1]]
+    current_code = stage_of[current_reason]
+    reasons = np.array([*REASONS, "p_alive_low", "p_alive_falling"], dtype=object)
     if p_alive is not None:
-        alive = pd.Series(p_alive).reindex(customers.astype(object)).to_numpy(dtype=float)
+        alive = _aligned(p_alive, customers)
         dead = alive < settings.churn_p_alive
-        current_reason = np.where(dead & (current_code != STAGES.index("churned")), "p_alive_low", current_reason)
+        current_reason = np.where(dead & (current_code != STAGES.index("churned")), len(REASONS), current_reason)
         current_code = np.where(dead, STAGES.index("churned"), current_code)
         if p_alive_previous is not None:
-            before = pd.Series(p_alive_previous).reindex(customers.astype(object)).to_numpy(dtype=float)
+            before = _aligned(p_alive_previous, customers)
             falling = (before - alive >= min_drop) & np.isin(
                 current_code, [STAGES.index("stable"), STAGES.index("formation")])
-            current_reason = np.where(falling, "p_alive_falling", current_reason)
+            current_reason = np.where(falling, len(REASONS) + 1, current_reason)
             current_code = np.where(falling, STAGES.index("decline"), current_code)
 
+    customer = out.pop("customer")
+    ids = pd.Categorical.from_codes(customer, categories=pd.Index(customers, dtype=object))
+    del customer
+    stage_codes = stage_of[out["reason"]]
     history = pd.DataFrame({
-        "customer_id": np.repeat(customers, shape[1])[valid.reshape(-1)],
-        "period_start": np.tile(periods, shape[0])[valid.reshape(-1)],
-        "stage": pd.Categorical.from_codes(stage_codes[valid], categories=list(STAGES)),
-        "reason": pd.Categorical.from_codes(reason_codes[valid], categories=list(REASONS)),
-        "recent_revenue": recent[valid],
-        "baseline_revenue": baseline[valid],
-        "periods_since_purchase": np.where(gap[valid] >= 10**9, -1, gap[valid]),
-    })
+        "customer_id": ids,
+        "period_start": periods[out.pop("period")],
+        "stage": pd.Categorical.from_codes(stage_codes, categories=list(STAGES)),
+        "reason": pd.Categorical.from_codes(out.pop("reason"), categories=list(REASONS)),
+        "recent_revenue": out.pop("recent"),
+        "baseline_revenue": out.pop("baseline"),
+        "periods_since_purchase": out.pop("gap"),
+    }, copy=False)
     current = pd.DataFrame({
         "customer_id": customers,
         "lifecycle_stage": pd.Categorical.from_codes(current_code, categories=list(STAGES)),
-        "lifecycle_reason": current_reason,
+        "lifecycle_reason": reasons[current_reason],
     })
     if prospects is not None:
         known = pd.Index(pd.Series(prospects, dtype=str)).difference(pd.Index(customers))
@@ -230,6 +444,17 @@ def lifecycle_stages(
             frame[f"{column}_{lang}"] = pd.Categorical.from_codes(frame[column].cat.codes, categories=names)
     return Lifecycle(history=history, current=current, periods=[pd.Timestamp(p) for p in periods])
 
+
+def _aligned(values: Any, customers: np.ndarray) -> np.ndarray:
+    """``values`` (a Series indexed by customer id) in the order of ``customers``, NaN where absent."""
+    series = pd.Series(values)
+    if len(series) == len(customers) and series.index.equals(pd.Index(customers, dtype=object)):
+        return series.to_numpy(dtype=float, na_value=np.nan)
+    return series.reindex(customers.astype(object)).to_numpy(dtype=float, na_value=np.nan)
+
+
+_RULES = ("churned", "recovered", "decline", "exploration", "decline", "formation")
+"""The stage each rule gives, in the order they are tried (``stable`` when none holds)."""
 
 REASONS = ("no_purchase_for_churn_gap", "returned_after_quiet_spell", "no_purchase_for_decline_gap",
            "first_periods_or_few_purchases", "volume_falling", "volume_rising", "steady_volume")
@@ -248,15 +473,51 @@ def transitions(history: pd.DataFrame) -> pd.DataFrame:
     >>> transitions(h)[["period_start", "from_stage", "to_stage", "customers"]].values.tolist()[-1][1:]
     ['exploration', 'stable', 1]
     """
-    h = history.sort_values(["customer_id", "period_start"])
-    previous = h.groupby("customer_id", sort=False)["stage"].shift(1)
+    for column in ("customer_id", "period_start", "stage"):
+        if column not in history.columns:
+            raise MissingColumnError(f"transitions: the history has no column {column!r}")
+    customer, _ = _codes(history["customer_id"], sort=True)
+    period, periods = _codes(history["period_start"], sort=True)
+    stage, names = _codes(history["stage"], sort=False)
+    n_periods = len(periods) + 1
+    # within a customer by period, a missing period last (as sort_values puts NaT)
+    key = customer * n_periods + np.where(period < 0, n_periods - 1, period)
+    order = None if key.size < 2 or bool(np.all(key[1:] > key[:-1])) else np.argsort(key, kind="stable")
+    if order is not None:
+        customer, period, stage = customer[order], period[order], stage[order]
+    new = len(names)
+    before = np.full(stage.size, new, dtype=np.int64)
+    if stage.size > 1:
+        same = customer[1:] == customer[:-1]
+        before[1:] = np.where(same & (stage[:-1] >= 0), stage[:-1], new)
+    counted = (period >= 0) & (stage >= 0)
+    width = new + 1
+    combo = (period[counted] * width + before[counted]) * new + stage[counted]
+    counts = np.bincount(combo, minlength=len(periods) * width * new) if new else np.zeros(0, dtype=np.int64)
+    found = np.flatnonzero(counts)
+    labels = np.array([*names, "(new)"], dtype=object)
     frame = pd.DataFrame({
-        "period_start": h["period_start"].to_numpy(),
-        "from_stage": previous.astype(object).where(previous.notna(), "(new)").to_numpy(),
-        "to_stage": h["stage"].astype(object).to_numpy(),
+        "period_start": periods[found // (width * new)] if new else periods[:0],
+        "from_stage": labels[found // new % width] if new else labels[:0],
+        "to_stage": labels[found % new] if new else labels[:0],
+        "customers": counts[found].astype(np.int64),
     })
-    return (frame.groupby(["period_start", "from_stage", "to_stage"], sort=True).size()
-            .rename("customers").reset_index())
+    return frame.sort_values(["period_start", "from_stage", "to_stage"], kind="stable").reset_index(drop=True)
+
+
+def _codes(values: pd.Series, *, sort: bool) -> tuple[np.ndarray, Any]:
+    """Integer codes of a column (−1 where missing) and the distinct values they index.
+
+    A categorical keeps its own codes (its category order is the order ``sort_values`` uses);
+    stages come back as text, since ``transitions`` reports them as text.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories
+        names = categories.to_numpy(dtype=object) if not sort else categories
+        return values.cat.codes.to_numpy().astype(np.int64), names if sort else np.asarray(
+            [str(x) if isinstance(x, str) else x for x in names], dtype=object)
+    codes, distinct = pd.factorize(values, sort=sort)
+    return codes.astype(np.int64, copy=False), distinct if sort else np.asarray(distinct, dtype=object)
 
 
 def stage_distribution(history: pd.DataFrame) -> pd.DataFrame:
@@ -267,9 +528,23 @@ def stage_distribution(history: pd.DataFrame) -> pd.DataFrame:
     >>> stage_distribution(h).loc[pd.Timestamp("2024-01-01"), ["stable", "decline"]].tolist()
     [1, 1]
     """
-    stage = history["stage"] if isinstance(history["stage"].dtype, pd.CategoricalDtype) \
-        else pd.Categorical(history["stage"], categories=list(STAGES))
-    return pd.crosstab(history["period_start"], stage).reindex(columns=list(STAGES), fill_value=0)
+    for column in ("period_start", "stage"):
+        if column not in history.columns:
+            raise MissingColumnError(f"stage distribution: the history has no column {column!r}")
+    stage = history["stage"]
+    # the columns' name is the one pd.crosstab gave: the column's for a categorical, else col_0
+    name = "stage" if isinstance(stage.dtype, pd.CategoricalDtype) else "col_0"
+    if not (isinstance(stage.dtype, pd.CategoricalDtype) and list(stage.cat.categories) == list(STAGES)):
+        stage = pd.Series(pd.Categorical(stage, categories=list(STAGES)), index=history.index, name="stage")
+    codes = stage.cat.codes.to_numpy().astype(np.int64)
+    period, periods = _codes(history["period_start"], sort=True)
+    counted = (period >= 0) & (codes >= 0)
+    width = len(STAGES)
+    counts = np.bincount(period[counted] * width + codes[counted], minlength=len(periods) * width)
+    counts = counts.reshape(len(periods), width)
+    seen = counts.sum(axis=1) > 0
+    index = pd.Index(periods[seen], name="period_start")
+    return pd.DataFrame(counts[seen], index=index, columns=pd.Index(list(STAGES), name=name))
 
 
 WARNING_SIGNS = ("overdue", "volume_falling", "p_alive_falling", "complaints_rising")
@@ -346,15 +621,20 @@ def early_warning(
     clv = table["clv"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         at_stake = np.where(p > 0, clv / p * (1 - p), 0.0)
-    names = np.array(WARNING_SIGNS, dtype=object)
-    listed = [", ".join(names[fired[i]]) for i in rows]  # only the warned customers
+    # the signs that fired, as text: one string per combination of signs, not per customer
+    pattern = fired[rows].astype(np.int64) @ (1 << np.arange(len(WARNING_SIGNS)))
+    combos = [[key for bit, key in enumerate(WARNING_SIGNS) if code >> bit & 1]
+              for code in range(1 << len(WARNING_SIGNS))]
+    listed = np.array([", ".join(keys) for keys in combos], dtype=object)
+    listed_en = np.array(["; ".join(label(f"warning.{k}", "en") for k in keys) for keys in combos], dtype=object)
+    listed_zh = np.array(["；".join(label(f"warning.{k}", "zh") for k in keys) for keys in combos], dtype=object)
     out = pd.DataFrame({
         "customer_id": table["customer_id"].to_numpy()[rows],
         "margin_at_stake": at_stake[rows],
         "n_signs": fired[rows].sum(axis=1),
-        "signs": listed,
-        "signs_en": ["; ".join(label(f"warning.{k}", "en") for k in s.split(", ")) for s in listed],
-        "signs_zh": ["；".join(label(f"warning.{k}", "zh") for k in s.split(", ")) for s in listed],
+        "signs": listed[pattern],
+        "signs_en": listed_en[pattern],
+        "signs_zh": listed_zh[pattern],
     })
     for column in ("value_matrix", "lifecycle_stage", "p_alive", "clv", "value_at_risk"):
         if column in table.columns:
