@@ -489,7 +489,7 @@ def _expected_value(frame: pd.DataFrame, basis: np.ndarray, present: set[str]) -
             value[rows] = _number(frame, "clv")[rows]
         elif name == "value_at_risk":
             clv, p = _number(frame, "clv")[rows], _number(frame, "p_alive")[rows]
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a tiny p_alive may give inf
                 value[rows] = np.where(p > 0, clv / p * (1 - p), np.where(np.isnan(p) | np.isnan(clv), np.nan, 0.0))
         elif name == "expected_spend":
             value[rows] = _number(frame, "expected_spend")[rows] * _number(frame, "p_alive")[rows]
@@ -541,8 +541,9 @@ def campaign_lists(table: Any, actions: pd.DataFrame) -> dict[str, pd.DataFrame]
     basis = pd.Index(RANK_BASES).get_indexer(actions["rank_by"].cat.categories)[actions["rank_by"].cat.codes.to_numpy()]
     present = {RANK_BASES[b] for b in np.unique(basis) if b >= 0}
     value = _expected_value(frame, basis, present)
-    ranked = np.where(np.isnan(value), -np.inf, value)
-    order = np.lexsort((np.arange(len(frame)), -ranked, action_code))
+    missing = np.isnan(value)
+    # missing values last (after −inf too), larger values first, ties in table order
+    order = np.lexsort((np.arange(len(frame)), -np.where(missing, 0.0, value), missing, action_code))
     sorted_codes = action_code[order]
     columns = [c for c in _CAMPAIGN_COLUMNS if c in frame.columns] + [c for c in PROFILE_COLUMNS if c in frame.columns]
     # one take per column keeps each column's own type (Arrow strings stay Arrow strings)
