@@ -91,9 +91,9 @@ does not hide an older NPS score. Per period, the latest answer within the perio
 
 Tables: `base` (one row), `by_period` (one row per calendar period with an answer, by
 `period_start`) and `by_segment` (one row per segment column and value: `segment`,
-`segment_value`): `segments` is a DataFrame with `customer_id` and one or more segment columns
-(for example a value tier or a lifecycle stage), one row per customer; customers without a
-segment value are left out of that segment's rows. Each has `respondents` (customers with an
+`segment_value`, for the values with an answer): `segments` is a DataFrame with `customer_id`
+and one or more segment columns (for example a value tier or a lifecycle stage), one row per
+customer; customers without a segment value are left out of that segment's rows. Each has `respondents` (customers with an
 answer to at least one measure; a survey row with no answer at all does not count) and per measure: `complaint_answers`, `complaints`, `complaint_rate`,
 `satisfaction_answers`, `mean_satisfaction`, `nps_answers`, `promoters`, `passives`,
 `detractors`, `promoter_share`, `detractor_share`, `nps`. Rates with no answers are NaN.
@@ -170,10 +170,12 @@ def _example(table: pd.DataFrame, bad: np.ndarray) -> str:
     return f"{bad.sum()} row(s) break it, for example row {first} ({table.iloc[first].to_dict()})"
 
 
-def _ids(table: pd.DataFrame, column: str, what: str, *, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """The ids as integer codes and the distinct ids as text (checked on the distinct ids only)."""
+def _ids(table: pd.DataFrame, column: str, what: str, *,
+         sort: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ids as integer codes, the distinct ids as text and as they are (checked on the distinct ids only)."""
     codes, uniques = pd.factorize(table[column], sort=sort)
-    text = np.asarray(uniques, dtype=object).astype(str)
+    values = np.asarray(uniques, dtype=object)
+    text = values.astype(str)
     blank = np.char.str_len(np.char.strip(text.astype("U"))) == 0 if text.size else np.zeros(0, bool)
     bad = codes < 0
     if blank.any():
@@ -183,7 +185,7 @@ def _ids(table: pd.DataFrame, column: str, what: str, *, sort: bool = False) -> 
             f"{what}: column {column!r} must not be missing or blank: {_example(table, bad)}",
             hint="drop these rows or fill in the id",
         )
-    return codes.astype(np.int64), text
+    return codes.astype(np.int64), text, values
 
 
 def _days(table: pd.DataFrame, column: str, what: str) -> np.ndarray:
@@ -300,7 +302,7 @@ def retention(panel: pd.DataFrame, period: TimeUnit | str = "month") -> Retentio
     hint = "pass the period panel of cvm.data.summaries.period_panel, executed to pandas"
     period = TimeUnit.parse(period)
     panel = _frame(panel, what, ["customer_id", "period_start", "orders"], hint)
-    codes, _ = _ids(panel, "customer_id", what)
+    codes, _, _ = _ids(panel, "customer_id", what)
     days = _days(panel, "period_start", what)
     orders = _numbers(panel, "orders", what, allow_missing=False)
     bad = orders < 0
@@ -333,7 +335,8 @@ def retention(panel: pd.DataFrame, period: TimeUnit | str = "month") -> Retentio
     key = codes.astype(np.int64) * n_periods + p
     order = np.argsort(key, kind="stable")
     key = key[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    # (a panel whose rows all have 0 orders has no active row: no starts, not one start at 0)
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, np.int64)
     orders_in = np.add.reduceat(orders[active][order], starts) if starts.size else np.array([], float)
     key = key[starts]
     cust, p = key // n_periods, key % n_periods
@@ -495,15 +498,24 @@ def referral_stats(referrals: pd.DataFrame, customers: pd.DataFrame) -> Referral
     hint = "pass the referrals table (referrer_id, referred_id, optional date) and the customers table (customer_id)"
     referrals = _frame(referrals, what, ["referrer_id", "referred_id"], hint)
     customers = _frame(customers, what, ["customer_id"], hint)
-    referrer, referrer_text = _ids(referrals, "referrer_id", "referrals")
-    referred, referred_text = _ids(referrals, "referred_id", "referrals")
-    _, base_text = _ids(customers, "customer_id", "customers")
+    referrer, referrer_text, referrer_values = _ids(referrals, "referrer_id", "referrals")
+    referred, referred_text, referred_values = _ids(referrals, "referred_id", "referrals")
+    _, base_text, _ = _ids(customers, "customer_id", "customers")
 
-    # one numbering of everyone in a referral, in id order (so "smallest id" is the smallest code)
-    nodes, inverse = np.unique(np.r_[referrer_text, referred_text], return_inverse=True)
+    # one numbering of everyone in a referral, in id order (so "smallest id" is the smallest code);
+    # ids are matched as text, and ordered and reported as they are (so 9 < 10 and an int id stays an int)
+    node_text, first, inverse = np.unique(np.r_[referrer_text, referred_text], return_index=True, return_inverse=True)
+    nodes = np.r_[referrer_values, referred_values][first] if first.size else np.array([], dtype=object)
+    try:
+        natural = np.argsort(nodes, kind="stable")
+    except TypeError:  # ids of mixed types (numbers and text) have no order but that of their text
+        natural = np.arange(nodes.size)
+    rank = np.empty(natural.size, np.int64)
+    rank[natural] = np.arange(natural.size)
+    node_text, nodes, inverse = node_text[natural], nodes[natural], rank[inverse]
     referrer = inverse[: referrer_text.size][referrer]
     referred = inverse[referrer_text.size:][referred]
-    in_referrals = pd.Index(nodes).get_indexer(base_text)
+    in_referrals = pd.Index(node_text).get_indexer(base_text)
     refers = np.zeros(nodes.size, bool)
     refers[referrer] = True
     was_referred = np.zeros(nodes.size, bool)
@@ -576,7 +588,7 @@ def referral_stats(referrals: pd.DataFrame, customers: pd.DataFrame) -> Referral
     deepest = np.zeros(n, dtype=np.int64)
     np.maximum.at(deepest, root[tree_nodes], depth[tree_nodes])
     trees = pd.DataFrame({
-        "root_id": nodes[roots].astype(object),
+        "root_id": nodes[roots],
         "tree_customers": size[roots].astype(np.int64),
         "depth": deepest[roots].astype(np.int64),
     })
@@ -703,7 +715,7 @@ def satisfaction(surveys: pd.DataFrame, segments: pd.DataFrame | None = None,
         raise MissingColumnError(
             f"{what}: the surveys table has none of the columns 'satisfaction', 'nps', 'complaint' "
             f"(columns: {list(surveys.columns)})", hint=hint)
-    customer, survey_ids = _ids(surveys, "customer_id", what)
+    customer, survey_ids, _ = _ids(surveys, "customer_id", what)
     days = _days(surveys, "date", what)
     rows = pd.DataFrame({"customer_id": customer, "day": days})
     rows["satisfaction"] = (_numbers(surveys, "satisfaction", what, allow_missing=True)
@@ -727,7 +739,10 @@ def satisfaction(surveys: pd.DataFrame, segments: pd.DataFrame | None = None,
         answered = latest[list(_MEASURES)].notna().any(axis=1).to_numpy()
         latest = latest.assign(promoter=score >= 9, passive=(score >= 7) & (score <= 8), detractor=score <= 6,
                                answered=answered)
-        return _measures(latest, groups)
+        table = _measures(latest, groups)
+        if groups:  # a period or segment value is listed only when someone answered in it
+            table = table[table["respondents"].to_numpy() > 0].reset_index(drop=True)
+        return table
 
     latest = _latest_answers(rows, ["customer_id"])
     base = finish(latest, [])[SATISFACTION_COLUMNS]
@@ -740,7 +755,7 @@ def satisfaction(surveys: pd.DataFrame, segments: pd.DataFrame | None = None,
     if segments is not None:
         seg_hint = "pass a DataFrame with customer_id and one or more segment columns, one row per customer"
         segments = _frame(segments, "satisfaction segments", ["customer_id"], seg_hint)
-        seg_codes, seg_ids = _ids(segments, "customer_id", "satisfaction segments")
+        seg_codes, seg_ids, _ = _ids(segments, "customer_id", "satisfaction segments")
         repeated = pd.Series(seg_codes).duplicated().to_numpy()
         if repeated.any():
             raise InvalidDataError(
