@@ -178,7 +178,10 @@ def _customers(ids: Any) -> tuple[np.ndarray, np.ndarray]:
     if missing:
         raise InvalidDataError(f"lifecycle: column 'customer_id' has missing values ({missing:,} run(s) of rows)",
                                hint="drop the rows without a customer id")
-    text = pa.array(heads.astype(str).to_numpy(dtype=object), type=pa.large_string())
+    if heads.dtype.kind in "iu":  # whole numbers: Arrow writes the same decimal text, faster
+        text = pa.array(heads.to_numpy()).cast(pa.large_string())
+    else:
+        text = pa.array(heads.astype(str).to_numpy(dtype=object), type=pa.large_string())
     order = pc.sort_indices(text).to_numpy()
     ordered = text.take(pa.array(order))
     n = len(ordered)
