@@ -27,7 +27,7 @@ def _with(**changes):
     [
         (_with(frequency=[-1.0, 2.0, 5.0]), "frequency", "whole number >= 0"),
         (_with(frequency=[0.5, 2.0, 5.0]), "frequency", "whole number >= 0"),
-        (_with(T=[0.0, 39.0, 35.0]), "T", "must be > 0"),
+        (_with(T=[-1.0, 39.0, 35.0]), "T", "must be >= 0"),
         (_with(recency=[0.0, 40.0, 30.0]), "recency", "between 0 and T"),
         (_with(recency=[0.0, -1.0, 30.0]), "recency", "between 0 and T"),
         (_with(recency=[1.0, 10.0, 30.0]), "recency", "must be 0 when frequency is 0"),

@@ -91,7 +91,7 @@ def test_heavy_tailed_fit_warns_and_records():
         ("frequency", [-1.0, 2.0], "whole number"),
         ("recency", [0.0, 50.0], "between 0 and T"),
         ("recency", [1.0, 3.0], "must be 0 when frequency is 0"),
-        ("T", [0.0, 40.0], "must be > 0"),
+        ("T", [-1.0, 40.0], "must be >= 0"),
     ],
 )
 def test_mbgnbd_bad_values(column, values, rule):

@@ -586,12 +586,16 @@ def require(
 
 
 def check_frequency_recency_T(data: Mapping[str, np.ndarray], model: str) -> None:
-    """The BTYD summary rules: integer frequency >= 0, 0 <= recency <= T, T > 0, recency 0 when frequency 0."""
+    """The BTYD summary rules: integer frequency >= 0, 0 <= recency <= T, T >= 0, recency 0 when frequency 0.
+
+    ``T`` = 0 is a customer whose first purchase is on the observation end: every model's
+    likelihood and predictions are finite there (they equal those of a brand-new customer).
+    """
     x, t_x, T = data["frequency"], data["recency"], data["T"]
     for name, col in data.items():
         require(np.isfinite(col), model=model, column=name, rule="must be a finite number", values=col)
     require((x >= 0) & (x == np.floor(x)), model=model, column="frequency", rule="must be a whole number >= 0", values=x)
-    require(T > 0, model=model, column="T", rule="must be > 0", values=T)
+    require(T >= 0, model=model, column="T", rule="must be >= 0", values=T)
     require(
         (t_x >= 0) & (t_x <= T * (1 + 1e-12)), model=model, column="recency", rule="must lie between 0 and T", values=t_x
     )

@@ -70,6 +70,13 @@ def fit_summary(
     is the summary the chosen model is refitted on (all the data up to the holdout end).
     """
     notes: list[str] = []
+    calibration, newborn = _with_positive_age(calibration)
+    if newborn:
+        notes.append(
+            f"{newborn:,} customer(s) whose first purchase is on the calibration end (age 0) were "
+            "left out of fitting: a purchase model needs some time after the first purchase")
+    if refit_on is not None:
+        refit_on, _ = _with_positive_age(refit_on)
     if model != "auto" and model not in PURCHASE_MODELS:
         raise ConfigError(f"unknown purchase model {model!r}", hint=f"use auto or one of: {', '.join(PURCHASE_MODELS)}")
     comparison = None
@@ -113,6 +120,16 @@ def fit_summary(
                 notes.append(f"no spend model: {exc.message}")
     notes.extend(str(w.message) for w in caught)
     return purchase, spend_model, comparison, list(dict.fromkeys(notes))
+
+
+def _with_positive_age(summary: Any) -> tuple[Any, int]:
+    """The summary without customers whose age ``T`` is 0 (first purchase on the end day)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = summary if isinstance(summary, pa.Table) else pa.table(summary)
+    newborn = pc.sum(pc.cast(pc.less_equal(table["T"], 0), pa.int64())).as_py() or 0
+    return (table.filter(pc.greater(table["T"], 0)) if newborn else table), newborn
 
 
 def _positive_spend(summary: Any) -> tuple[Any, int]:

@@ -73,15 +73,18 @@ def validate_file(
     *,
     report_path: Path | None = None,
     progress: Progress = _silent,
+    con: Any = None,
 ) -> IngestResult:
     """Read and validate ``source``; write the JSON report; raise on errors under ``strict``.
 
     The report is written even when validation fails, so the user can read every problem.
+    File sources are loaded into ``con`` (a DuckDB backend) when given, so that several
+    inputs can be joined; otherwise each gets its own in-memory DuckDB.
     """
     options = options or IngestOptions()
     progress(f"reading and validating {Path(str(source)).name}")
     try:
-        result = ingest(source, **options.kwargs())
+        result = ingest(source, **options.kwargs(), con=con)
     except Exception as exc:
         report = getattr(exc, "report", None)
         if report is not None and report_path is not None:
