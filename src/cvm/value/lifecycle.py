@@ -136,8 +136,8 @@ def _numbers(values: Any) -> np.ndarray:
     return out
 
 
-def _runs(values: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Start of every run of equal consecutive values, and each row's run number."""
+def _runs(values: Any) -> np.ndarray:
+    """Start of every run of equal consecutive values."""
     n = len(values)
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
@@ -156,13 +156,9 @@ def _runs(values: Any) -> tuple[np.ndarray, np.ndarray]:
             array = np.asarray(values.to_numpy(dtype=object))
         changed = array[1:] != array[:-1] if n > 1 else np.zeros(0, dtype=bool)
         changed = np.asarray(changed, dtype=bool)
-    starts = np.flatnonzero(np.concatenate([[n > 0], changed])) if n else np.zeros(0, dtype=np.int64)
-    run = np.zeros(n, dtype=np.int64)
-    if n:
-        marks = np.zeros(n, dtype=np.int64)
-        marks[starts[1:]] = 1
-        run = np.cumsum(marks)
-    return starts, run
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.concatenate([[True], changed]) if n > 1 else np.ones(1, dtype=bool))
 
 
 def _customers(ids: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -171,7 +167,7 @@ def _customers(ids: Any) -> tuple[np.ndarray, np.ndarray]:
     Only the first row of every run of equal ids is hashed and turned into text: a panel
     sorted by customer (as ``period_panel`` gives it) costs one pass over its rows.
     """
-    starts, run = _runs(ids)
+    starts = _runs(ids)
     heads = ids.take(pa.array(starts)) if isinstance(ids, pa.ChunkedArray) else ids.iloc[starts]
     heads = heads.to_pandas() if isinstance(heads, pa.ChunkedArray) else heads.reset_index(drop=True)
     missing = int(heads.isna().sum())
@@ -189,10 +185,10 @@ def _customers(ids: Any) -> tuple[np.ndarray, np.ndarray]:
     if n > 1:
         new[1:] = pc.not_equal(ordered.slice(1), ordered.slice(0, n - 1)).to_numpy(zero_copy_only=False)
     rank = np.cumsum(new) - 1
-    position = np.empty(n, dtype=np.int64)
+    position = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
     position[order] = rank
     customers = ordered.filter(pa.array(new)).to_numpy(zero_copy_only=False).astype(object)
-    return customers, position[run]
+    return customers, np.repeat(position, np.diff(starts, append=len(ids)))
 
 
 def _small_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -204,6 +200,8 @@ def _small_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if values.size == 0:
         return np.zeros(0, dtype=np.int64), values
     lo = values.min()
+    if values.itemsize < 8 and int(values.max()) - int(lo) >= 2**31 - 1:
+        values = values.astype(np.int64)
     offset = values - lo
     step = 1
     if int(offset.max()) >= 1 << 24:
@@ -215,7 +213,8 @@ def _small_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     seen = np.zeros(int(offset.max()) + 1, dtype=bool)
     seen[offset] = True
     lookup = np.cumsum(seen) - 1
-    return lookup[offset], np.flatnonzero(seen) * step + lo
+    lookup = lookup.astype(np.int16 if lookup[-1] < 2**15 else np.int64)
+    return lookup[offset], np.flatnonzero(seen).astype(np.int64) * step + int(lo)
 
 
 def _periods(starts: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -226,7 +225,7 @@ def _periods(starts: Any) -> tuple[np.ndarray, np.ndarray]:
         if (pa.types.is_date(kind) or pa.types.is_timestamp(kind)) and starts.null_count == 0:
             storage = pa.int32() if kind.bit_width == 32 else pa.int64()
             array = starts.combine_chunks() if starts.num_chunks != 1 else starts.chunk(0)
-            codes, distinct = _small_codes(array.view(storage).to_numpy().astype(np.int64, copy=False))
+            codes, distinct = _small_codes(array.view(storage).to_numpy())
             raw = pa.array(distinct, pa.int64()).cast(storage).view(kind)
             periods = pd.to_datetime(pd.Series(raw.to_pandas(date_as_object=True))).to_numpy()
             return periods, codes
@@ -357,18 +356,16 @@ def lifecycle_stages(
     customers, rows = _customers(columns["customer_id"])
     periods, cols = _periods(columns["period_start"])
     shape = (customers.size, periods.size)
-    flat = rows * shape[1] + cols
-    del rows, cols
     orders = np.zeros(shape)
-    orders.reshape(-1)[flat] = _numbers(columns["orders"])
+    orders[rows, cols] = _numbers(columns["orders"])
     if np.any(orders < 0):
         raise InvalidDataError("lifecycle: column 'orders' must be >= 0")
     revenue = np.zeros(shape)
-    revenue.reshape(-1)[flat] = _numbers(columns["revenue"])
+    revenue[rows, cols] = _numbers(columns["revenue"])
     present = np.zeros(shape, dtype=bool)
-    present.reshape(-1)[flat] = True
+    present[rows, cols] = True
     n_cells = int(np.count_nonzero(present))
-    del flat
+    del rows, cols
 
     # the rules, a block of customers at a time (turned to periods × customers for _rules); the
     # history's columns (customer by customer, period by period) are filled as they come
@@ -376,7 +373,7 @@ def lifecycle_stages(
     out = {"reason": np.empty(n_cells, dtype=np.int8), "recent": np.empty(n_cells),
            "baseline": np.empty(n_cells), "gap": np.empty(n_cells, dtype=np.int64),
            "customer": np.empty(n_cells, dtype=np.int32 if shape[0] < 2**31 else np.int64),
-           "period": np.empty(n_cells, dtype=np.int32)}
+           "period": np.empty(n_cells, dtype=np.int16 if shape[1] < 2**15 else np.int32)}
     current_reason = np.full(shape[0], len(_RULES), dtype=np.int8)
     filled = 0
     step = max(1, _CHUNK_CELLS // max(shape[1], 1))
@@ -482,20 +479,27 @@ def transitions(history: pd.DataFrame) -> pd.DataFrame:
     customer, _ = _codes(history["customer_id"], sort=True)
     period, periods = _codes(history["period_start"], sort=True)
     stage, names = _codes(history["stage"], sort=False)
-    n_periods = len(periods) + 1
-    # within a customer by period, a missing period last (as sort_values puts NaT)
-    key = customer * n_periods + np.where(period < 0, n_periods - 1, period)
-    order = None if key.size < 2 or bool(np.all(key[1:] > key[:-1])) else np.argsort(key, kind="stable")
-    if order is not None:
-        customer, period, stage = customer[order], period[order], stage[order]
+    # by customer, then period (a missing period last, as sort_values puts NaT)
+    period = np.where(period < 0, len(periods), period) if (period < 0).any() else period
+    if customer.size > 1:
+        step = customer[1:].astype(np.int64) - customer[:-1]
+        in_order = bool(np.all((step > 0) | ((step == 0) & (period[1:] > period[:-1]))))
+        del step
+        if not in_order:
+            order = np.lexsort((period, customer))
+            customer, period, stage = customer[order], period[order], stage[order]
+            del order
     new = len(names)
+    width = new + 1
     before = np.full(stage.size, new, dtype=np.int64)
     if stage.size > 1:
         same = customer[1:] == customer[:-1]
         before[1:] = np.where(same & (stage[:-1] >= 0), stage[:-1], new)
-    counted = (period >= 0) & (stage >= 0)
-    width = new + 1
-    combo = (period[counted] * width + before[counted]) * new + stage[counted]
+        del same
+    combo = (period.astype(np.int64) * width + before) * max(new, 1) + stage
+    del before
+    combo = combo[(period < len(periods)) & (stage >= 0)] if (stage < 0).any() or (period >= len(periods)).any() \
+        else combo
     counts = np.bincount(combo, minlength=len(periods) * width * new) if new else np.zeros(0, dtype=np.int64)
     found = np.flatnonzero(counts)
     labels = np.array([*names, "(new)"], dtype=object)
@@ -512,15 +516,21 @@ def _codes(values: pd.Series, *, sort: bool) -> tuple[np.ndarray, Any]:
     """Integer codes of a column (−1 where missing) and the distinct values they index.
 
     A categorical keeps its own codes (its category order is the order ``sort_values`` uses);
-    stages come back as text, since ``transitions`` reports them as text.
+    dates go through a lookup table (they are few); stages come back as text, since
+    ``transitions`` reports them as text.
     """
     if isinstance(values.dtype, pd.CategoricalDtype):
         categories = values.cat.categories
-        names = categories.to_numpy(dtype=object) if not sort else categories
-        return values.cat.codes.to_numpy().astype(np.int64), names if sort else np.asarray(
-            [str(x) if isinstance(x, str) else x for x in names], dtype=object)
+        codes = values.cat.codes.to_numpy()
+        return codes, categories if sort else categories.to_numpy(dtype=object)
+    if values.dtype.kind == "M" and sort:
+        times = values.to_numpy()
+        missing = np.isnat(times)
+        if not missing.any():
+            codes, distinct = _small_codes(times.view(np.int64))
+            return codes, distinct.view(times.dtype)
     codes, distinct = pd.factorize(values, sort=sort)
-    return codes.astype(np.int64, copy=False), distinct if sort else np.asarray(distinct, dtype=object)
+    return codes, distinct if sort else np.asarray(distinct, dtype=object)
 
 
 def stage_distribution(history: pd.DataFrame) -> pd.DataFrame:
@@ -539,11 +549,13 @@ def stage_distribution(history: pd.DataFrame) -> pd.DataFrame:
     name = "stage" if isinstance(stage.dtype, pd.CategoricalDtype) else "col_0"
     if not (isinstance(stage.dtype, pd.CategoricalDtype) and list(stage.cat.categories) == list(STAGES)):
         stage = pd.Series(pd.Categorical(stage, categories=list(STAGES)), index=history.index, name="stage")
-    codes = stage.cat.codes.to_numpy().astype(np.int64)
+    codes = stage.cat.codes.to_numpy()
     period, periods = _codes(history["period_start"], sort=True)
-    counted = (period >= 0) & (codes >= 0)
     width = len(STAGES)
-    counts = np.bincount(period[counted] * width + codes[counted], minlength=len(periods) * width)
+    cell = period.astype(np.int64) * width + codes
+    if (period < 0).any() or (codes < 0).any():
+        cell = cell[(period >= 0) & (codes >= 0)]
+    counts = np.bincount(cell, minlength=len(periods) * width)
     counts = counts.reshape(len(periods), width)
     seen = counts.sum(axis=1) > 0
     index = pd.Index(periods[seen], name="period_start")
