@@ -805,7 +805,8 @@ def satisfaction_chart(by_segment: pd.DataFrame, lang: str = "en", segment: str 
     for col, (measure, _) in enumerate(measures, start=1):
         values = _floats(rows[measure])
         fig.add_bar(x=names, y=values, marker={"color": colours}, row=1, col=col,
-                    text=[f"{v:.0f}" if measure == "nps" else f"{v:.2f}" for v in values], textposition="auto",
+                    text=[f"{v:.0f}" if measure == "nps" else f"{v:.2f}" for v in values],
+                    textposition="outside", cliponaxis=False,
                     customdata=respondents,
                     hovertemplate="%{x}: %{y:.2f} (n = %{customdata:,})<extra></extra>")
         finite = values[np.isfinite(values)]
@@ -813,6 +814,8 @@ def satisfaction_chart(by_segment: pd.DataFrame, lang: str = "en", segment: str 
             low, high = min(float(finite.min()), 0.0), max(float(finite.max()), 0.0)
             pad = max((high - low) * 0.12, 5.0)
             fig.update_yaxes(range=[low - pad, high + pad], zeroline=True, zerolinecolor="#444", row=1, col=col)
+        elif finite.size:
+            fig.update_yaxes(range=[0, max(float(finite.max()), 0.0) * 1.15 or 1.0], row=1, col=col)
     _layout(fig, title, lang, height=400, legend=False)
     fig.update_layout(margin={"t": 90})
     return fig
