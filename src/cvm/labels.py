@@ -217,6 +217,14 @@ TERMS: dict[str, Term] = {
         "price attribute, so our value position is unknown.",
         "与{competitor}相比，客户对我们的感知质量为 {quality}（{parity} 为持平）；调查中没有价格属性，"
         "无法判断我们的价值位置。"),
+    # cvm analyze: the terminal summary
+    "analyze.summary": Term("Customer value analysis", "客户价值分析"),
+    "analyze.measure": Term("measure", "指标"),
+    "analyze.value": Term("value", "数值"),
+    "analyze.customer_equity": Term("customer equity (sum of CLV)", "客户资产（CLV 合计）"),
+    "analyze.top20_share": Term("value share of the top 20 % of customers", "前 20% 客户的价值占比"),
+    "analyze.model": Term("purchase model chosen", "选用的购买模型"),
+    "analyze.holdout_rmse": Term("holdout error (RMSE of purchases per customer)", "验证期误差（每客户购买次数 RMSE）"),
     # cross-sell suggestions (cvm.value.crosssell)
     "cross_sell.title": Term("cross-sell suggestions", "交叉销售推荐"),
     "cross_sell.rules": Term("co-purchase rules", "关联购买规则"),

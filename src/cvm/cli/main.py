@@ -22,7 +22,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cvm import __version__
-from cvm.errors import CVMError, ConfigError
+from cvm.errors import CVMError, ConfigError, OutputExistsError
 from cvm.data.mapping import parse_column_options
 from cvm.labels import label
 
@@ -91,6 +91,12 @@ class PurchaseModelName(str, Enum):
 class Unit(str, Enum):
     day = "day"
     week = "week"
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
+class ValuePeriod(str, Enum):
     month = "month"
     quarter = "quarter"
     year = "year"
@@ -214,7 +220,8 @@ class _reporting_failures:
         if isinstance(exc, CVMError) and report is not None:
             self.steps.stop()
             render_report(report)
-            console.print(f"report written to {self.report_path}", soft_wrap=True)
+            if self.report_path is not None:
+                console.print(f"report written to {self.report_path}", soft_wrap=True)
         return False
 
 
@@ -530,6 +537,88 @@ def fit(
     for note in result.warnings:
         console.print(f"[yellow]•[/yellow] {note}", soft_wrap=True)
     console.print(f"[green]✔[/green] wrote {output}", soft_wrap=True)
+
+
+@app.command()
+def analyze(
+    source: Annotated[str, typer.Argument(metavar="TRANSACTIONS", help="Transactions: a .csv, .xlsx, .parquet or .duckdb file, or a postgresql:// URL.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the results (written whole or not at all).", show_default=False)],
+    customers: Annotated[str | None, typer.Option("--customers", metavar="FILE", help="Customer profiles: acquisition date, channel and cost, demographics.", show_default=False)] = None,
+    costs: Annotated[str | None, typer.Option("--costs", metavar="FILE", help="Relationship-marketing costs per customer or segment.", show_default=False)] = None,
+    referrals: Annotated[str | None, typer.Option("--referrals", metavar="FILE", help="Who referred whom.", show_default=False)] = None,
+    surveys: Annotated[str | None, typer.Option("--surveys", metavar="FILE", help="Satisfaction surveys (CSAT, NPS, complaints).", show_default=False)] = None,
+    mapping: MappingOpt = None,
+    period: Annotated[ValuePeriod, typer.Option("--period", help="Calendar period of the history, forecast and lifecycle.")] = ValuePeriod.month,
+    horizon: Annotated[int, typer.Option("--horizon", min=1, max=120, help="How many coming periods to forecast.")] = 3,
+    end: Annotated[str | None, typer.Option("--end", metavar="DATE", help="Observation end (default: the last transaction date).", show_default=False)] = None,
+    holdout: Annotated[str, typer.Option("--holdout", metavar="auto|DATE|none", help="Calibration end for choosing the model: auto keeps the last --horizon periods aside when the data is long enough; DATE; or none.")] = "auto",
+    model: Annotated[PurchaseModelName, typer.Option("--model", help="Purchase model; auto chooses by holdout error.")] = PurchaseModelName.auto,
+    discount_rate: Annotated[float | None, typer.Option("--discount-rate", metavar="R", help="Yearly discount rate of CLV, e.g. 0.1 (default: the configuration's, 0.1).", show_default=False)] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Value configuration YAML (see docs/value-config.md).", show_default=False)] = None,
+    playbook: Annotated[Path | None, typer.Option("--playbook", help="Strategy playbook YAML replacing the default (see docs/value.md).", show_default=False)] = None,
+    lang: Annotated[Lang | None, typer.Option("--lang", help="Language of the summary and report: en or zh (default: the global --lang).", show_default=False)] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the output folder if it exists.")] = False,
+    policy: PolicyOpt = Policy.strict,
+    returns: ReturnsOpt = Returns.auto,
+    duplicates: DuplicatesOpt = Duplicates.keep,
+    currency: CurrencyOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Analyse a transaction log: customer value, tiers, lifecycle, playbook; tables and models.
+
+    Validates the inputs, fits BG/NBD, Pareto/NBD and MBG/NBD on a calibration period and keeps
+    the one with the lowest holdout error, refits it on all data with the Gamma-Gamma spend
+    model, and writes customers.parquet / .csv / .xlsx, model.json and run.json to the output
+    folder. Example: cvm analyze orders.csv --customers customers.csv -o results
+    """
+    from cvm.service.analyze import analyze as run_analysis
+
+    if lang is not None:
+        STATE.lang = lang.value
+    holdout_value: str | None = holdout.strip().lower()
+    if holdout_value == "none":
+        holdout_value = None
+    elif holdout_value != "auto":
+        holdout_value = _parse_date(holdout, "--holdout").isoformat()
+    if output.exists() and (not output.is_dir() or any(output.iterdir())) and not overwrite:
+        raise OutputExistsError(f"{output} already exists and is not empty",
+                                hint="choose another folder with -o, or pass --overwrite to replace it")
+    ingest = {"policy": policy.value, "returns": returns.value, "duplicates": duplicates.value,
+              "currency": currency, "as_of": _parse_date(as_of, "--as-of")}
+    with _Steps() as steps, _reporting_failures(steps, None):
+        result = run_analysis(
+            source, customers=customers, marketing_costs=costs, referrals=referrals, surveys=surveys,
+            mapping=mapping, period=period.value, horizon=horizon, end=_parse_date(end, "--end"),
+            holdout=holdout_value, model=model.value, discount_rate=discount_rate, config=config,
+            playbook_file=playbook, ingest_options=ingest, progress=steps,
+        )
+        files = result.write(output, overwrite=overwrite, lang=STATE.lang, progress=steps)
+    render_analysis(result)
+    console.print(f"[green]✔[/green] wrote {len(files)} files to {output}/", soft_wrap=True)
+
+
+def render_analysis(result: Any) -> None:
+    """The short summary of an analysis: size, equity, concentration, tiers, stages, model."""
+    lang = STATE.lang
+    h = result.headline()
+    table = Table(title=label("analyze.summary", lang))
+    table.add_column(label("analyze.measure", lang))
+    table.add_column(label("analyze.value", lang), justify="right")
+    table.add_row(label("column.customers", lang), f"{h['customers']:,}")
+    table.add_row(label("analyze.customer_equity", lang), f"{h['customer_equity']:,.0f}")
+    if h["top20_share"] is not None:
+        table.add_row(label("analyze.top20_share", lang), f"{h['top20_share']:.0%}")
+    for key, count in h["tiers"].items():
+        table.add_row(f"  {label(f'value_matrix.{key}', lang)}", f"{count:,}")
+    for key, count in h["stages"].items():
+        if count:
+            table.add_row(f"  {label(f'lifecycle.{key}', lang)}", f"{count:,}")
+    table.add_row(label("analyze.model", lang), h["model_title"])
+    if h["holdout_rmse"] is not None:
+        table.add_row(label("analyze.holdout_rmse", lang), f"{h['holdout_rmse']:.3f}")
+    console.print(table)
+    for note in result.notes:
+        console.print(f"[yellow]•[/yellow] {escape(note)}", soft_wrap=True)
 
 
 @app.command()

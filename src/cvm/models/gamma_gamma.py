@@ -433,18 +433,34 @@ class GammaGammaModel(CustomerModel):
         return {"p": float(f"{p:.6g}"), "q": q, "gamma": float(f"{mean * (q - 1) / p:.6g}")}
 
     # -- predictions -----------------------------------------------------------------------
-    def expected_spend(self, customers: Any, undefined: str = "raise") -> np.ndarray:
+    def expected_spend(self, customers: Any, undefined: str = "raise",
+                       nonpositive: str = "raise") -> np.ndarray:
         """E[M | x, m_x] for each customer; the population mean for customers with ``x = 0``.
 
         ``undefined`` says what to do where the mean does not exist (``p x + q <= 1``, see the
         module docstring): ``"raise"`` (default) raises :class:`ModelAssumptionError`;
         ``"observed"`` returns the customer's observed ``m_x`` when ``x > 0`` (customers with
-        ``x = 0`` still raise).
+        ``x = 0`` still raise). ``nonpositive`` says what to do with repeat customers whose mean
+        repeat spend is 0 or less (outside the model): ``"raise"`` (default) raises
+        :class:`InvalidDataError`; ``"population"`` scores them like customers with no repeat
+        purchase, at the population mean.
+
+        >>> model = GammaGammaModel.from_params({"p": 6.25, "q": 3.74, "gamma": 15.44})
+        >>> model.expected_spend({"frequency": [2, 0], "monetary_value": [0.0, 0.0]},
+        ...                      nonpositive="population").round(2).tolist()
+        [35.22, 35.22]
         """
         self._check_fitted()
         if undefined not in ("raise", "observed"):
             raise ConfigError(f"undefined must be 'raise' or 'observed', got {undefined!r}")
+        if nonpositive not in ("raise", "population"):
+            raise ConfigError(f"nonpositive must be 'raise' or 'population', got {nonpositive!r}")
         data = self.read_columns(customers)
+        if nonpositive == "population":
+            outside = (data["frequency"] > 0) & ~(data["monetary_value"] > 0)
+            if outside.any():
+                data = {**data, "frequency": np.where(outside, 0.0, data["frequency"]),
+                        "monetary_value": np.where(outside, 0.0, data["monetary_value"])}
         check_frequency_monetary(data, self.title)
         x, m_x = data["frequency"], data["monetary_value"]
         p, q, gamma = self.params_["p"], self.params_["q"], self.params_["gamma"]

@@ -245,7 +245,7 @@ def compare(
     spend_per_purchase = None
     if spend is not None:
         holdout |= read_columns(customers, ["revenue_holdout"], model="model comparison")
-        spend_per_purchase = spend.expected_spend(customers, undefined="observed")
+        spend_per_purchase = spend.expected_spend(customers, undefined="observed", nonpositive="population")
     results: list[CandidateResult] = []
     for name in names:
         cls = MODELS[name]

@@ -9,7 +9,7 @@ lists. :meth:`Analysis.write` puts it all in one folder, atomically: the results
 to a temporary folder beside it and moved into place only when complete, so a failed run
 leaves nothing behind.
 
-Files written (see ``docs/analyze.md``): ``customers.parquet`` and ``customers.csv`` (the
+Files written (the command: ``cvm analyze`` in ``docs/cli.md``): ``customers.parquet`` and ``customers.csv`` (the
 customer value table with each customer's action and first cross-sell suggestion),
 ``customers.xlsx`` (customers, tiers, pyramid, segments, lifecycle, cohorts, campaigns,
 model), ``model.json`` (fitted models with parameters, intervals and diagnostics) and
@@ -44,7 +44,7 @@ import pyarrow as pa
 
 from cvm import __version__
 from cvm.data import summaries
-from cvm.data.export import EXCEL_MAX_ROWS, write_excel_sheets, write_table
+from cvm.data.export import EXCEL_MAX_ROWS, _umask, write_excel_sheets, write_table
 from cvm.data.timeunit import TimeUnit
 from cvm.errors import ConfigError, InvalidDataError, OutputExistsError
 from cvm.models.validation import conditional_expectations, tracking
@@ -63,6 +63,15 @@ INPUT_TABLES = ("transactions", "customers", "marketing_costs", "referrals", "su
 PERIODS = ("month", "quarter", "year")
 UNIT = TimeUnit.WEEK  # the clock of the purchase models
 MIN_CALIBRATION_SHARE = 2.0  # auto holdout: the calibration period must be twice the holdout
+EXCEL_CUSTOMER_COLUMNS = (
+    "customer_id", "first_purchase", "last_purchase", "n_purchases", "revenue", "gross_margin",
+    "acquisition_channel", "acquisition_cost", "p_alive", "expected_spend", "forecast_margin_total",
+    "clv", "clv_net", "realized_value", "potential_value", "total_value", "value_matrix", "pyramid",
+    "rfm_segment", "loyalty_profit", "lifecycle_stage", "score_five_factor", "at_risk",
+    "value_at_risk", "negative_reason", "action", "relationship", "priority", "cross_sell_item",
+)
+"""The columns of the ``customers`` sheet of ``customers.xlsx`` (category columns as labels in
+the report language); ``customers.parquet`` and ``customers.csv`` hold every column."""
 
 
 @dataclass
@@ -118,9 +127,11 @@ class Analysis:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def write(self, output_dir: str | Path, *, overwrite: bool = False,
+    def write(self, output_dir: str | Path, *, overwrite: bool = False, lang: str = "en",
               progress: Progress = _silent) -> list[str]:
-        """Write every result file into ``output_dir`` atomically; return the file names."""
+        """Write every result file into ``output_dir`` atomically; return the file names.
+
+        ``lang`` (en or zh) is the language of the labels in ``customers.xlsx``."""
         output_dir = Path(output_dir)
         if output_dir.exists() and (not output_dir.is_dir() or any(output_dir.iterdir())) and not overwrite:
             raise OutputExistsError(f"{output_dir} already exists and is not empty",
@@ -128,16 +139,17 @@ class Analysis:
         output_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
         try:
-            files = self._write_files(staging, progress)
+            files = self._write_files(staging, lang, progress)
             if output_dir.exists():
                 shutil.rmtree(output_dir) if output_dir.is_dir() else output_dir.unlink()
+            staging.chmod(0o777 & ~_umask())  # mkdtemp makes the folder private
             staging.rename(output_dir)
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
         return files
 
-    def _write_files(self, folder: Path, progress: Progress) -> list[str]:
+    def _write_files(self, folder: Path, lang: str, progress: Progress) -> list[str]:
         files: list[str] = []
         table = _for_export(self.table)
         progress("writing customers.parquet and customers.csv")
@@ -145,7 +157,7 @@ class Analysis:
             write_table(pa.Table.from_pandas(table, preserve_index=False), folder / f"customers.{suffix}")
             files.append(f"customers.{suffix}")
         progress("writing customers.xlsx")
-        write_excel_sheets(self.excel_sheets(), folder / "customers.xlsx")
+        write_excel_sheets(self.excel_sheets(lang), folder / "customers.xlsx")
         files.append("customers.xlsx")
         progress("writing model.json and run.json")
         (folder / "model.json").write_text(
@@ -162,9 +174,16 @@ class Analysis:
         files.append("run.json")
         return sorted(files)
 
-    def excel_sheets(self) -> dict[str, pd.DataFrame]:
-        """The sheets of ``customers.xlsx``, in order."""
-        table = _for_export(self.table)
+    def excel_sheets(self, lang: str = "en") -> dict[str, pd.DataFrame]:
+        """The sheets of ``customers.xlsx``, in order (see :data:`EXCEL_CUSTOMER_COLUMNS`)."""
+        suffix = "_zh" if lang == "zh" else "_en"
+        columns = {}
+        for column in EXCEL_CUSTOMER_COLUMNS:
+            if f"{column}{suffix}" in self.table.columns:
+                columns[column] = self.table[f"{column}{suffix}"]
+            elif column in self.table.columns:
+                columns[column] = self.table[column]
+        table = _for_export(pd.DataFrame(columns))
         sheets: dict[str, pd.DataFrame] = {}
         if len(table) <= EXCEL_MAX_ROWS:
             sheets["customers"] = table
@@ -338,7 +357,9 @@ def _read_inputs(paths: Mapping[str, Any], options: Mapping[str, IngestOptions],
                  clock: _Clock) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     from cvm.data.connect import duckdb_connection
 
-    con = duckdb_connection()  # every file input lands here, so the tables can be joined
+    # every file input lands here, so the tables can be joined; one thread, because DuckDB adds
+    # floating-point amounts in a thread-dependent order, and reruns must give identical bytes
+    con = duckdb_connection(threads=1)
     tables, inputs, reports = {}, {}, {}
     for name in INPUT_TABLES:
         source = paths.get(name)

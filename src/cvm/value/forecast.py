@@ -145,7 +145,7 @@ def _expected_spend(spend_model: Any, summary: pd.DataFrame, fallback: np.ndarra
         notes.append("No spend model: each customer's expected spend per purchase is their own average order value.")
         return own
     try:
-        spend = spend_model.expected_spend(summary, undefined="observed")
+        spend = spend_model.expected_spend(summary, undefined="observed", nonpositive="population")
     except ModelAssumptionError as exc:
         notes.append(f"The spend model has no mean ({exc.message}); average order values are used instead.")
         return own

@@ -1,0 +1,151 @@
+"""`cvm analyze` and `cvm.service.analyze`: the whole job on the bundled sample and on the
+synthetic retailer with every table; byte-identical reruns; bad input leaves nothing behind."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pandas as pd
+import pytest
+
+from cvm.cli.main import main
+from cvm.datasets import dataset_path, generate_retail
+from cvm.errors import ConfigError
+from cvm.service.analyze import EXCEL_CUSTOMER_COLUMNS, analyze
+
+SAMPLE = str(dataset_path("cdnow_sample"))
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def sample_runs(tmp_path_factory):
+    """The sample analysed twice by the command, into two folders."""
+    base = tmp_path_factory.mktemp("analyze")
+    codes = [main(["analyze", SAMPLE, "--holdout", "1997-09-30", "-o", str(base / name)])
+             for name in ("first", "second")]
+    return base, codes
+
+
+def test_correctness_sample_writes_every_file(sample_runs):
+    base, codes = sample_runs
+    assert codes == [0, 0]
+    out = base / "first"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "customers.csv", "customers.parquet", "customers.xlsx", "model.json", "run.json",
+        "validation_transactions.json"]
+    table = pd.read_parquet(out / "customers.parquet")
+    assert len(table) == 2357 and table["customer_id"].is_unique
+    assert {"clv", "value_matrix", "lifecycle_stage", "action", "p_alive"} <= set(table.columns)
+    assert table["action"].notna().all()
+    csv = pd.read_csv(out / "customers.csv")
+    assert len(csv) == 2357 and list(csv.columns) == list(table.columns)
+    sheets = pd.read_excel(out / "customers.xlsx", sheet_name=None)
+    assert list(sheets) == ["customers", "tiers", "pyramid", "segments", "lifecycle", "cohorts",
+                            "campaigns", "model"]
+    assert list(sheets["customers"].columns) == [c for c in EXCEL_CUSTOMER_COLUMNS if c in table.columns
+                                                 or f"{c}_en" in table.columns]
+    assert len(sheets["campaigns"]) == 2357
+    model = json.loads((out / "model.json").read_text())
+    assert model["calibration_end"] == "1997-09-30" and model["observation_end"] == "1998-06-30"
+    assert model["comparison"]["chosen"] == model["purchase_model"]["model"]
+    assert {"tracking", "calibration_vs_holdout", "parameters"} <= set(model["diagnostics"])
+    run_doc = json.loads((out / "run.json").read_text())
+    assert run_doc["inputs"]["transactions"]["sha256"] == digest(dataset_path("cdnow_sample"))
+    assert run_doc["inputs"]["transactions"]["rows"] == 6919
+    assert run_doc["timings"]["total"] > 0 and run_doc["versions"]["cvm"]
+    assert "customers.parquet" in run_doc["files"]
+
+
+def test_consistency_reruns_give_byte_identical_tables(sample_runs):
+    base, _ = sample_runs
+    for name in ("customers.parquet", "customers.csv", "model.json"):
+        assert digest(base / "first" / name) == digest(base / "second" / name), name
+
+
+def test_correctness_terminal_summary(tmp_path, capsys):
+    code, out, _ = run(capsys, "--lang", "zh", "analyze", SAMPLE, "--holdout", "none", "-o",
+                       str(tmp_path / "zh"))
+    assert code == 0
+    assert "客户价值分析" in out and "客户资产" in out and "选用的购买模型" in out
+    assert "BG/NBD" in out and "no holdout" not in out
+    assert "wrote 6 files" in out
+
+
+def test_inputchecks_bad_file_reports_and_writes_nothing(tmp_path, capsys):
+    bad = tmp_path / "orders.csv"
+    bad.write_text("customer_id,date,amount\nc1,2024-01-05,10.00\nc2,2024-13-40,5.00\n",
+                   encoding="utf-8")
+    out_dir = tmp_path / "result"
+    code, out, err = run(capsys, "analyze", str(bad), "-o", str(out_dir))
+    assert code != 0
+    assert "unparseable_date" in err and "2024-13-40" in out
+    assert not out_dir.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["orders.csv"]  # no staging folder left
+
+
+def test_inputchecks_existing_folder_is_not_replaced(tmp_path, capsys):
+    out_dir = tmp_path / "result"
+    out_dir.mkdir()
+    (out_dir / "keep.txt").write_text("mine")
+    code, _, err = run(capsys, "analyze", SAMPLE, "-o", str(out_dir))
+    assert code != 0 and "already exists" in err and "--overwrite" in err
+    assert (out_dir / "keep.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--holdout", "1999-01-01"], "must be before the end of the data"),
+    (["--holdout", "someday"], "is not a date"),
+    (["--end", "1990-01-01"], "before the first purchase"),
+])
+def test_inputchecks_dates(tmp_path, capsys, args, message):
+    code, _, err = run(capsys, "analyze", SAMPLE, *args, "-o", str(tmp_path / "x"))
+    assert code != 0 and message in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_correctness_retail_with_every_table(tmp_path):
+    data = generate_retail(400, seed=8)
+    paths = {}
+    for name, frame in data.tables.items():
+        paths[name] = tmp_path / f"{name}.csv"
+        frame.to_csv(paths[name], index=False)
+    result = analyze(paths["transactions"], customers=paths["customers"],
+                     marketing_costs=paths["marketing_costs"], referrals=paths["referrals"],
+                     surveys=paths["surveys"], period="quarter", horizon=2, discount_rate=0.08,
+                     ingest_options={"as_of": "2030-01-01"})
+    table = result.table
+    assert len(table) == 400                      # every profile, buyers and prospects
+    assert result.config.forecast.period == "quarter" and result.config.clv.annual_discount_rate == 0.08
+    assert {"forecast_margin_1", "forecast_margin_2"} <= set(table.columns)
+    assert "forecast_margin_3" not in table.columns
+    assert result.cross_sell is not None and table["cross_sell_item"].notna().sum() > 300
+    assert result.cross_sell_check is not None
+    assert result.satisfaction is not None and result.referrals is not None
+    assert len(result.actions) == len(table)
+    assert sum(len(c) for c in result.campaigns.values()) == table["action"].notna().sum()
+    stages = result.stage_distribution
+    counts = result.lifecycle.history.groupby("period_start").size()
+    assert (stages.sum(axis=1).to_numpy() == counts.to_numpy()).all()
+    files = result.write(tmp_path / "out", lang="zh")
+    assert "validation_surveys.json" in files
+    sheet = pd.read_excel(tmp_path / "out" / "customers.xlsx", sheet_name="customers")
+    assert set(sheet["value_matrix"].dropna()) <= {"战略客户", "利润客户", "潜力客户", "普通客户"}
+
+
+def test_inputchecks_service_arguments():
+    with pytest.raises(ConfigError, match="unknown purchase model 'bgbb'"):
+        analyze(SAMPLE, model="bgbb")
+    with pytest.raises(ConfigError, match="period must be one of month, quarter, year"):
+        analyze(SAMPLE, period="week")
+    with pytest.raises(ConfigError, match="forecast.periods"):
+        analyze(SAMPLE, horizon=0)
