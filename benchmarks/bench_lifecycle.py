@@ -1,7 +1,9 @@
 """Time the lifecycle stages (``cvm.value.lifecycle``) on the dense monthly panel of N customers.
 
 No peer library assigns lifecycle stages, so the script reports CVM alone: wall seconds, rows
-per second and peak memory (RSS) of each step.
+per second, CPU seconds (the process's user + system time: on a shared machine the wall time
+stretches, the CPU time much less) and peak memory (RSS) of each step, with the 1-minute load
+average at its end.
 
 1. **panel** (its own fresh process): the seeded synthetic log of ``bench_summary.py``
    (``cvm.datasets.write_transactions_parquet``, 2020-01-01 .. 2021-12-30, cached in
@@ -107,10 +109,11 @@ def lifecycle_child(workdir: str, n: int, seed: int) -> None:
         with open(Path(workdir) / "lifecycle_progress.log", "a") as log:  # to follow a long run
             print(f"{time.strftime('%H:%M:%S')} {n:,} customers: {name} ...", file=log)
         _peak_reset()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         value = fn()
-        seconds = time.perf_counter() - t0
-        steps.append({"step": name, "seconds": seconds, "peak_mb": _peak_mb(), "rows": rows})
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        steps.append({"step": name, "seconds": seconds, "cpu_s": cpu, "peak_mb": _peak_mb(), "rows": rows,
+                      "load": os.getloadavg()[0]})
         return value
 
     panel = step("read panel (pyarrow, 4 columns)", None, lambda: pq.read_table(files["panel"], columns=PANEL_COLUMNS))
@@ -120,10 +123,11 @@ def lifecycle_child(workdir: str, n: int, seed: int) -> None:
         now = pq.read_table(files["summary"]).to_pandas()
         before = pq.read_table(files["previous"]).to_pandas()
         alive, purchases = _p_alive(now)
-        ids = now["customer_id"].astype(str).to_numpy(dtype=object)
-        p_alive = pd.Series(alive, index=ids)
-        previous = pd.Series(_p_alive(before)[0], index=before["customer_id"].astype(str).to_numpy(dtype=object))
-        return now, p_alive, previous.reindex(p_alive.index), purchases
+        previous = pd.Series(_p_alive(before)[0], index=before["customer_id"].to_numpy())
+        previous = previous.reindex(now["customer_id"].to_numpy()).to_numpy()
+        # the lifecycle compares customer ids as text
+        ids = pa.array(now["customer_id"].to_numpy()).cast(pa.large_string()).to_numpy(zero_copy_only=False)
+        return now, pd.Series(alive, index=ids), pd.Series(previous, index=ids), purchases
 
     summary, p_alive, p_previous, purchases = step("P(alive) inputs (not lifecycle)", None, inputs)
     stages = step("lifecycle_stages", panel.num_rows, lambda: lifecycle_stages(
@@ -196,10 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{row['customers']:,} customers × {row['periods']} months: {row['history_rows']:,} history rows, "
           f"{row['transitions_rows']:,} transition rows, distribution {row['distribution_shape']}, "
           f"{row['warned']:,} warned; current stages {row['current']}")
-    print(f"{'step':<38} {'seconds':>8} {'rows/s':>14} {'peak MB':>9}")
+    print(f"{'step':<38} {'seconds':>8} {'CPU s':>7} {'rows/s':>12} {'peak MB':>9} {'load':>5}")
     for s in row["steps"]:
         rate = f"{s['rows'] / s['seconds']:,.0f}" if s["rows"] else ""
-        print(f"{s['step']:<38} {s['seconds']:>8.2f} {rate:>14} {s['peak_mb']:>9,.0f}")
+        print(f"{s['step']:<38} {s['seconds']:>8.2f} {s['cpu_s']:>7.2f} {rate:>12} {s['peak_mb']:>9,.0f} "
+              f"{s['load']:>5.1f}")
     lifecycle = ("lifecycle_stages", "transitions", "stage_distribution", "early_warning")
     total = sum(s["seconds"] for s in row["steps"] if s["step"] in lifecycle)
     print(f"the four lifecycle steps: {total:.1f} s; process peak {max(s['peak_mb'] for s in row['steps']):,.0f} MB "

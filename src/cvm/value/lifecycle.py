@@ -40,6 +40,9 @@ every period from their first one to the period of the observation end.
 
 from __future__ import annotations
 
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -356,16 +359,18 @@ def lifecycle_stages(
     customers, rows = _customers(columns["customer_id"])
     periods, cols = _periods(columns["period_start"])
     shape = (customers.size, periods.size)
+    flat = rows.astype(np.int64) * shape[1] + cols
+    del rows, cols
     orders = np.zeros(shape)
-    orders[rows, cols] = _numbers(columns["orders"])
+    orders.reshape(-1)[flat] = _numbers(columns["orders"])
     if np.any(orders < 0):
         raise InvalidDataError("lifecycle: column 'orders' must be >= 0")
     revenue = np.zeros(shape)
-    revenue[rows, cols] = _numbers(columns["revenue"])
+    revenue.reshape(-1)[flat] = _numbers(columns["revenue"])
     present = np.zeros(shape, dtype=bool)
-    present[rows, cols] = True
+    present.reshape(-1)[flat] = True
     n_cells = int(np.count_nonzero(present))
-    del rows, cols
+    del flat
 
     # the rules, a block of customers at a time (turned to periods × customers for _rules); the
     # history's columns (customer by customer, period by period) are filled as they come
@@ -375,24 +380,31 @@ def lifecycle_stages(
            "customer": np.empty(n_cells, dtype=np.int32 if shape[0] < 2**31 else np.int64),
            "period": np.empty(n_cells, dtype=np.int16 if shape[1] < 2**15 else np.int32)}
     current_reason = np.full(shape[0], len(_RULES), dtype=np.int8)
-    filled = 0
     step = max(1, _CHUNK_CELLS // max(shape[1], 1))
-    for lo in range(0, shape[0] if shape[1] else 0, step):
+
+    def rules_on(lo: int) -> tuple[int, dict]:
         hi = min(lo + step, shape[0])
         block = _rules(np.ascontiguousarray(orders[lo:hi].T), np.ascontiguousarray(revenue[lo:hi].T),
                        np.ascontiguousarray(present[lo:hi].T), settings)
-        current_reason[lo:hi] = block["reason"][-1]
-        valid = np.ascontiguousarray(block["valid"].T)
-        taken = int(np.count_nonzero(valid))
-        for key in ("reason", "recent", "baseline"):
-            out[key][filled:filled + taken] = np.ascontiguousarray(block[key].T)[valid]
-        gap = np.ascontiguousarray(block["gap"].T)[valid]
-        out["gap"][filled:filled + taken] = np.where(gap >= 10**9, -1, gap)
-        customer, period = np.nonzero(valid)
-        out["customer"][filled:filled + taken] = customer + lo
-        out["period"][filled:filled + taken] = period
-        filled += taken
-        del block
+        # the valid cells customer by customer, read straight from the periods × customers block
+        customer, period = np.nonzero(block["valid"].T)
+        index = period * (hi - lo) + customer
+        cells = {key: np.take(block[key].reshape(-1), index) for key in ("reason", "recent", "baseline", "gap")}
+        cells["customer"], cells["period"] = customer + lo, period
+        return hi, {"last": block["reason"][-1], **cells}
+
+    # blocks on two threads (numpy lets go of the GIL in the array work); results kept in order
+    filled = 0
+    with ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1))) as pool:
+        pending: deque = deque()
+        starts = iter(range(0, shape[0] if shape[1] else 0, step))
+        for lo in starts:
+            pending.append((lo, pool.submit(rules_on, lo)))
+            if len(pending) < 4:
+                continue
+            filled = _place(pending.popleft(), out, current_reason, filled)
+        while pending:
+            filled = _place(pending.popleft(), out, current_reason, filled)
     del orders, revenue, present
     if filled < n_cells:
         out = {key: value[:filled].copy() for key, value in out.items()}
@@ -443,6 +455,20 @@ def lifecycle_stages(
             names = [label(f"lifecycle.{key}", lang) for key in STAGES]
             frame[f"{column}_{lang}"] = pd.Categorical.from_codes(frame[column].cat.codes, categories=names)
     return Lifecycle(history=history, current=current, periods=[pd.Timestamp(p) for p in periods])
+
+
+def _place(job: tuple, out: dict, current_reason: np.ndarray, filled: int) -> int:
+    """Copy one block's cells into the history's columns, after those of the blocks before it."""
+    lo, future = job
+    hi, cells = future.result()
+    current_reason[lo:hi] = cells.pop("last")
+    taken = cells["reason"].size
+    part = slice(filled, filled + taken)
+    gap = cells.pop("gap")
+    out["gap"][part] = np.where(gap >= 10**9, -1, gap)
+    for key, values in cells.items():
+        out[key][part] = values
+    return filled + taken
 
 
 def _aligned(values: Any, customers: np.ndarray) -> np.ndarray:
