@@ -33,6 +33,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -151,6 +152,10 @@ def cvm_child(step: str, log: str, out: str, memory_limit: str, min_customers: s
     kind, item = step.rsplit("_", 1)
     settings = {"item": ITEMS[item], "min_customers": int(min_customers), "suggestions": 3}
     con = duckdb_connection(memory_limit=memory_limit)
+    # a spill folder of this process's own: in-memory DuckDB spills to ./.tmp by default, and
+    # two processes spilling from the same working directory corrupt each other's files
+    spill = tempfile.mkdtemp(prefix="duckdb-spill-", dir=Path(out).parent)
+    con.raw_sql(f"SET temp_directory = '{spill}'")
     t0 = time.perf_counter()
     transactions = con.read_parquet(log)
     extra: dict = {}
@@ -175,6 +180,8 @@ def cvm_child(step: str, log: str, out: str, memory_limit: str, min_customers: s
                     for c in ("hit_rate", "hit_rate_first", "precision")}}
         check.table.drop(columns=["method_zh"]).to_parquet(out, index=False)
     seconds = time.perf_counter() - t0
+    con.disconnect()
+    shutil.rmtree(spill, ignore_errors=True)
     print(json.dumps({"step": step, "seconds": seconds, **extra}))
 
 
@@ -362,9 +369,17 @@ def main(argv: list[str] | None = None) -> int:
         log = workdir / f"crosssell_log_{n}_seed{args.seed}.parquet"
         for step in args.steps:
             cvm_out = workdir / f"cvm_{step}_{n}_seed{args.seed}.parquet"
-            res = run_measured([sys.executable, str(Path(__file__).resolve()), "_cvm_child", step,
-                                str(log), str(cvm_out), args.memory_limit,
-                                str(args.min_customers)], workdir)
+            try:
+                res = run_measured([sys.executable, str(Path(__file__).resolve()), "_cvm_child",
+                                    step, str(log), str(cvm_out), args.memory_limit,
+                                    str(args.min_customers)], workdir)
+            except RuntimeError as exc:  # recorded (e.g. out of memory), the run goes on
+                lines = str(exc).strip().splitlines()
+                errors = [line for line in lines if "Error" in line or "Exception" in line]
+                why = (errors or lines)[-1].strip()[:300]
+                rows.append({"customers": n, "step": step, "cvm_failed": why})
+                print(f"  {n:>11,} {step:<20} CVM     failed: {why}", flush=True)
+                continue
             row = {"customers": n, "step": step, "cvm_s": res["seconds"], "cvm_mb": res["peak_mb"],
                    "cvm_cpu_s": res["cpu_s"], "cvm_load": res["load"],
                    **{k: v for k, v in res.items()
@@ -420,6 +435,10 @@ def main(argv: list[str] | None = None) -> int:
           "| mlxtend CPU s | mlxtend peak MB | speed ratio | ratio to rules call |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
+        if "cvm_failed" in r:
+            print(f"| {r['customers']:,} | {r['step']} | failed: {r['cvm_failed']} | | | – | – | – "
+                  "| – | – | – |")
+            continue
         if "peer_file_s" in r:
             peer_cols = (f"{r['peer_file_s']:.2f} | {r['peer_s']:.2f} | {r['peer_cpu_s']:.1f} | "
                          f"{r['peer_mb']:,.0f} | {r['ratio']:.1f}× | {r['ratio_call']:.1f}×")
@@ -457,7 +476,8 @@ def main(argv: list[str] | None = None) -> int:
                             "seed": args.seed, "memory_limit": args.memory_limit,
                             "min_customers": args.min_customers, "rows": rows,
                             "checks": [(n, s, ok) for n, s, ok, _ in checks]}) + "\n")
-    return 0 if all(ok for *_, ok, _ in checks) else 1
+    failed = any("cvm_failed" in r for r in rows)
+    return 0 if all(ok for *_, ok, _ in checks) and not failed else 1
 
 
 if __name__ == "__main__":
