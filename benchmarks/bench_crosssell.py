@@ -30,6 +30,7 @@ For each size the script
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import json
 import os
@@ -155,6 +156,7 @@ def cvm_child(step: str, log: str, out: str, memory_limit: str, min_customers: s
     # a spill folder of this process's own: in-memory DuckDB spills to ./.tmp by default, and
     # two processes spilling from the same working directory corrupt each other's files
     spill = tempfile.mkdtemp(prefix="duckdb-spill-", dir=Path(out).parent)
+    atexit.register(shutil.rmtree, spill, True)  # also when the step fails
     con.raw_sql(f"SET temp_directory = '{spill}'")
     t0 = time.perf_counter()
     transactions = con.read_parquet(log)
@@ -181,7 +183,6 @@ def cvm_child(step: str, log: str, out: str, memory_limit: str, min_customers: s
         check.table.drop(columns=["method_zh"]).to_parquet(out, index=False)
     seconds = time.perf_counter() - t0
     con.disconnect()
-    shutil.rmtree(spill, ignore_errors=True)
     print(json.dumps({"step": step, "seconds": seconds, **extra}))
 
 
