@@ -12,7 +12,10 @@ expression runs unchanged on each.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import shutil
+import tempfile
 from typing import Any
 
 import ibis
@@ -42,6 +45,12 @@ def duckdb_connection(
         raise BackendError(f"cannot open DuckDB database {path or ':memory:'}: {exc}") from exc
     # DuckDB draws its own progress bar on stdout for long queries; CVM reports progress itself
     con.raw_sql("SET enable_progress_bar = false")
+    if not path:
+        # an in-memory database spills to ./.tmp by default, a folder every process started
+        # from the same place shares: two jobs then corrupt each other's spill files
+        spill = tempfile.mkdtemp(prefix="cvm-duckdb-")
+        atexit.register(shutil.rmtree, spill, ignore_errors=True)
+        con.raw_sql("SET temp_directory = " + "'" + spill.replace("'", "''") + "'")
     return con
 
 
