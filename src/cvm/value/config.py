@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from cvm.errors import ConfigError
 from cvm.value.crosssell import CrossSellSettings
@@ -32,7 +32,7 @@ from cvm.value.lifecycle import LifecycleSettings
 from cvm.value.perceived import PerceivedValueSettings
 from cvm.value.scoring import ScoringSettings
 from cvm.value.segments import SegmentSettings
-from cvm.value.settings import Settings, describe_error, parse_yaml
+from cvm.value.settings import Settings, read_yaml_file, validate_settings
 
 CONFIG_VERSION = 1
 
@@ -132,15 +132,8 @@ def load_config(source: str | Path | Mapping[str, Any] | ValueConfig | None = No
         return source
     where = "value configuration"
     if isinstance(source, str | Path):
-        path = Path(source)
-        where = str(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError as exc:
-            raise ConfigError(f"{path}: configuration file not found") from exc
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot read the configuration ({exc})") from exc
-        data = parse_yaml(text, str(path))
+        where = str(Path(source))
+        data = read_yaml_file(source, "configuration")
         data = {} if data is None else data
     else:
         data = source
@@ -152,10 +145,7 @@ def load_config(source: str | Path | Mapping[str, Any] | ValueConfig | None = No
             f"{where}: version {version!r} is not supported (this CVM reads version {CONFIG_VERSION})",
             hint="write the configuration again from `docs/value-config.md`",
         )
-    try:
-        return ValueConfig.model_validate(dict(data))
-    except ValidationError as exc:
-        raise ConfigError(f"{where}: " + "; ".join(describe_error(error) for error in exc.errors())) from exc
+    return validate_settings(ValueConfig, data, where)
 
 
 def default_config_yaml() -> str:

@@ -65,7 +65,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from cvm.data.baskets import (
     cross_sell_suggestions,
@@ -77,7 +77,7 @@ from cvm.data.baskets import (
 from cvm.data.summaries import _as_date
 from cvm.errors import ConfigError
 from cvm.labels import label
-from cvm.value.settings import Settings, describe_error
+from cvm.value.settings import Settings, validate_settings
 
 __all__ = [
     "CrossSell",
@@ -117,12 +117,8 @@ def _settings(settings: CrossSellSettings | Mapping[str, Any] | None) -> CrossSe
     if not isinstance(settings, Mapping):
         raise ConfigError(f"cross-sell settings must be a mapping or CrossSellSettings, got "
                           f"{type(settings).__name__}")
-    try:
-        return CrossSellSettings(**settings)
-    except ValidationError as exc:
-        problems = "; ".join(describe_error(e) for e in exc.errors())
-        raise ConfigError(f"cross_sell settings: {problems}",
-                          hint="see the cross_sell section of docs/value-config.md") from exc
+    return validate_settings(CrossSellSettings, settings, "cross_sell settings",
+                             hint="see the cross_sell section of docs/value-config.md")
 
 
 @dataclass(frozen=True)

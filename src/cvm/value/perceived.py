@@ -100,11 +100,11 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from cvm.errors import ConfigError, InputFileError, InvalidDataError, MissingColumnError
 from cvm.labels import label
-from cvm.value.settings import Settings, describe_error
+from cvm.value.settings import Settings, validate_settings
 
 logger = logging.getLogger(__name__)
 
@@ -219,14 +219,7 @@ def _settings(settings: PerceivedValueSettings | Mapping[str, Any] | None) -> Pe
         return settings
     if not isinstance(settings, Mapping):
         raise ConfigError(f"perceived value settings must be a mapping, got {type(settings).__name__}")
-    try:
-        return PerceivedValueSettings.model_validate(dict(settings))
-    except ValidationError as exc:
-        parts = []
-        for error in exc.errors():
-            text = describe_error(error)
-            parts.append(text[2:] if text.startswith(": ") else text)  # model-level errors have no key
-        raise ConfigError("perceived value settings: " + "; ".join(parts)) from exc
+    return validate_settings(PerceivedValueSettings, settings, "perceived value settings")
 
 
 def _fail(source: str, rows: pd.Series, mask: np.ndarray, column: str, rule: str,

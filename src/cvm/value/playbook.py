@@ -102,7 +102,7 @@ from cvm.errors import ConfigError, InvalidDataError, MissingColumnError, Output
 from cvm.labels import TERMS
 from cvm.value.lifecycle import STAGES
 from cvm.value.segments import RFM_SEGMENTS, VALUE_MATRIX_CELLS
-from cvm.value.settings import Settings, describe_error, parse_yaml
+from cvm.value.settings import Settings, describe_error, parse_yaml, read_yaml_file
 
 __all__ = [
     "Action", "Condition", "Playbook", "Rule", "RELATIONSHIP_LEVELS", "STAGES", "STYLES",
@@ -319,15 +319,8 @@ def load_playbook(path: str | Path | Mapping[str, Any] | Playbook | None = None)
         text = resources.files("cvm.value").joinpath(_DEFAULT_FILE).read_text(encoding="utf-8")
         data = parse_yaml(text, where)
     elif isinstance(path, str | Path):
-        file = Path(path)
-        where = str(file)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except FileNotFoundError as exc:
-            raise ConfigError(f"{file}: playbook file not found", hint="give the path of a playbook YAML file") from exc
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{file}: cannot read the playbook ({exc})") from exc
-        data = parse_yaml(text, where)
+        where = str(Path(path))
+        data = read_yaml_file(path, "playbook", hint="give the path of a playbook YAML file")
     else:
         data = path
     if not isinstance(data, Mapping):
