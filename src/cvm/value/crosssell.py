@@ -74,6 +74,7 @@ from cvm.data.baskets import (
     item_rules,
     popular_suggestions,
 )
+from cvm.data.readers import drop_materialized, materialize
 from cvm.data.summaries import _as_date
 from cvm.errors import ConfigError
 from cvm.labels import label
@@ -175,17 +176,21 @@ def cross_sell(
     configuration. See the module docstring for the method and an example.
     """
     s = _settings(settings)
-    baskets = customer_items(transactions, observation_end=observation_end, item=s.item,
-                             since=since)
-    rules = item_rules(baskets, min_customers=s.min_customers, min_lift=s.min_lift,
-                       rules_per_item=s.rules_per_item)
-    suggestions = _frame(cross_sell_suggestions(baskets, rules, top=s.suggestions,
-                                                fill_with_popular=s.fill_with_popular),
-                         ["customer_id", "rank"])
-    rules_frame = _frame(rules, ["antecedent", "consequent"]).sort_values(
-        ["lift", "confidence"], ascending=False, kind="stable", ignore_index=True)
-    popularity = _frame(item_popularity(baskets), ["popularity_rank"])
-    n_customers = int(baskets.customer_id.nunique().to_pyarrow().as_py() or 0)
+    # the baskets feed four queries: compute them once from the log
+    baskets = materialize(customer_items(transactions, observation_end=observation_end,
+                                         item=s.item, since=since), "baskets")
+    try:
+        rules = item_rules(baskets, min_customers=s.min_customers, min_lift=s.min_lift,
+                           rules_per_item=s.rules_per_item)
+        suggestions = _frame(cross_sell_suggestions(baskets, rules, top=s.suggestions,
+                                                    fill_with_popular=s.fill_with_popular),
+                             ["customer_id", "rank"])
+        rules_frame = _frame(rules, ["antecedent", "consequent"]).sort_values(
+            ["lift", "confidence"], ascending=False, kind="stable", ignore_index=True)
+        popularity = _frame(item_popularity(baskets), ["popularity_rank"])
+        n_customers = int(baskets.customer_id.nunique().to_pyarrow().as_py() or 0)
+    finally:
+        drop_materialized(baskets)
     covered = int(suggestions.loc[suggestions["source"] == "rules", "customer_id"].nunique())
     notes = []
     if n_customers == 0:
@@ -297,29 +302,36 @@ def evaluate_cross_sell(
     if cal_end >= end:
         raise ConfigError(f"calibration_end ({cal_end}) must be before observation_end ({end})",
                           hint="the holdout is the time after calibration_end")
-    before = customer_items(transactions, observation_end=cal_end, item=s.item)
-    after = customer_items(transactions, observation_end=end, item=s.item, since=cal_end)
-    held = before.select(_customer=before.customer_id, _item=before.item)
-    new_items = after.anti_join(held, (after.customer_id == held._customer)
-                                & (after.item == held._item))
-    known = before.select(_customer=before.customer_id).distinct()
-    evaluated = new_items.semi_join(known, new_items.customer_id == known._customer).select(
-        "customer_id").distinct()
-    n_evaluated = int(evaluated.count().to_pyarrow().as_py())
+    # each side's baskets feed several queries: compute them once from the log
+    before = materialize(customer_items(transactions, observation_end=cal_end, item=s.item),
+                         "baskets")
+    after = materialize(customer_items(transactions, observation_end=end, item=s.item,
+                                       since=cal_end), "baskets")
+    try:
+        held = before.select(_customer=before.customer_id, _item=before.item)
+        new_items = after.anti_join(held, (after.customer_id == held._customer)
+                                    & (after.item == held._item))
+        known = before.select(_customer=before.customer_id).distinct()
+        evaluated = new_items.semi_join(known, new_items.customer_id == known._customer).select(
+            "customer_id").distinct()
+        n_evaluated = int(evaluated.count().to_pyarrow().as_py())
 
-    rules = item_rules(before, min_customers=s.min_customers, min_lift=s.min_lift,
-                       rules_per_item=s.rules_per_item)
-    suggested = {
-        "rules": cross_sell_suggestions(before, rules, top=s.suggestions,
-                                        fill_with_popular=s.fill_with_popular),
-        "popular": popular_suggestions(before, top=s.suggestions),
-    }
-    rows = []
-    for method in METHODS:
-        counts = _scores(suggested[method], new_items, evaluated) if n_evaluated else {
-            "customers_with_suggestions": 0, "suggestions": 0, "hits": 0, "customers_hit": 0,
-            "customers_hit_first": 0}
-        rows.append({"method": method, "customers_evaluated": n_evaluated, **counts})
+        rules = item_rules(before, min_customers=s.min_customers, min_lift=s.min_lift,
+                           rules_per_item=s.rules_per_item)
+        suggested = {
+            "rules": cross_sell_suggestions(before, rules, top=s.suggestions,
+                                            fill_with_popular=s.fill_with_popular),
+            "popular": popular_suggestions(before, top=s.suggestions),
+        }
+        rows = []
+        for method in METHODS:
+            counts = _scores(suggested[method], new_items, evaluated) if n_evaluated else {
+                "customers_with_suggestions": 0, "suggestions": 0, "hits": 0, "customers_hit": 0,
+                "customers_hit_first": 0}
+            rows.append({"method": method, "customers_evaluated": n_evaluated, **counts})
+    finally:
+        drop_materialized(before)
+        drop_materialized(after)
     table = pd.DataFrame(rows)
     table["hit_rate"] = table["customers_hit"] / table["customers_evaluated"].where(
         table["customers_evaluated"] > 0)
