@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -110,7 +111,7 @@ class Analysis:
         table = self.table
         chosen = None
         if self.comparison is not None:
-            chosen = next((c for c in self.comparison.candidates if c.name == self.comparison.chosen), None)
+            chosen = _chosen(self.comparison)
         return {
             "customers": int(len(table)),
             "customer_equity": float(self.value.customer_equity),
@@ -302,15 +303,6 @@ class _Clock:
             self._step = None
 
 
-def _as_date(value: Any, option: str) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ConfigError(f"{option} {value!r} is not a date", hint="write it as YYYY-MM-DD") from None
-
-
 def _settings(config: Any, period: str | None, horizon: int | None,
               discount_rate: float | None) -> ValueConfig:
     """The value configuration with the command-line overrides applied (and validated)."""
@@ -334,7 +326,7 @@ def _holdout_start(end: dt.date, first: dt.date, holdout: Any, config: ValueConf
     if holdout is None or holdout == "none":
         return None
     if holdout != "auto":
-        cal_end = _as_date(holdout, "--holdout")
+        cal_end = summaries._as_date(holdout, "--holdout")
         if cal_end >= end:
             raise ConfigError(f"--holdout {cal_end} must be before the end of the data ({end})",
                               hint="the holdout is the time after this date; pass an earlier date or --holdout none")
@@ -381,8 +373,6 @@ def _on_backend_of(result: Any, transactions: Any) -> Any:
     (a profile file beside a PostgreSQL log) travels as an in-memory table."""
     import dataclasses
 
-    import ibis
-
     if result.table._find_backend(use_default=True) is transactions._find_backend(use_default=True):
         return result
     return dataclasses.replace(result, table=ibis.memtable(result.table.to_pyarrow()))
@@ -404,7 +394,7 @@ def _tracking_table(transactions: Any, model: Any, summary: pa.Table, end: dt.da
                                      "cumulative_actual", "cumulative_expected"])
     joined = days.join(first, "customer_id")
     repeat = joined.filter(joined.date > joined.first)
-    week = (repeat.date.delta(_ibis_date(start), unit="day") // 7).name("week")
+    week = (repeat.date.delta(ibis.date(start), unit="day") // 7).name("week")
     counts = repeat.group_by(week).aggregate(actual=repeat.count()).to_pandas()
     n_weeks = (end - start).days // 7 + 1
     actual = np.zeros(n_weeks)
@@ -421,15 +411,14 @@ def _tracking_table(transactions: Any, model: Any, summary: pa.Table, end: dt.da
     })
 
 
-def _ibis_date(value: dt.date) -> Any:
-    import ibis
-
-    return ibis.date(value)
+def _chosen(comparison: Any) -> Any:
+    """The chosen candidate of a model comparison (None if it is not listed)."""
+    return next((c for c in comparison.candidates if c.name == comparison.chosen), None)
 
 
 def _calibration_table(comparison: Any, calibration: pa.Table) -> pd.DataFrame:
     """Calibration vs holdout by calibration frequency, for the chosen model (fitted on calibration)."""
-    chosen = next((c for c in comparison.candidates if c.name == comparison.chosen), None)
+    chosen = _chosen(comparison)
     if chosen is None or chosen.model is None:
         return pd.DataFrame()
     expected = chosen.model.expected_purchases(calibration, calibration["duration_holdout"].to_numpy())
@@ -495,11 +484,9 @@ def analyze(
     if bounds["first"] is None:
         raise InvalidDataError(f"{Path(str(transactions)).name}: the file has no transactions",
                                hint="check the file and its column mapping")
-    first_day = bounds["first"] if isinstance(bounds["first"], dt.date) else bounds["first"].date()
-    last_day = bounds["last"] if isinstance(bounds["last"], dt.date) else bounds["last"].date()
-    if isinstance(first_day, dt.datetime):
-        first_day, last_day = first_day.date(), last_day.date()
-    observation_end = _as_date(end, "--end") or last_day
+    first_day = summaries._as_date(bounds["first"], "first date")
+    last_day = summaries._as_date(bounds["last"], "last date")
+    observation_end = last_day if end is None else summaries._as_date(end, "--end")
     if observation_end < first_day:
         raise ConfigError(f"--end {observation_end} is before the first purchase ({first_day})",
                           hint="pass a later date, or leave --end out to use the last transaction date")
@@ -539,12 +526,7 @@ def analyze(
 
     clock("computing lifecycle stages and warnings")
     panel_frame = panel.to_pandas()
-    buyers = table["n_purchases"].fillna(0).to_numpy() > 0
-    alive = pd.Series(table["p_alive"].to_numpy()[buyers], index=table["customer_id"].astype(str)[buyers])
-    before = pd.Series(table["p_alive_previous"].to_numpy()[buyers], index=alive.index) \
-        if "p_alive_previous" in table else None
-    stages = lifecycle.lifecycle_stages(panel_frame, settings.lifecycle, p_alive=alive,
-                                        p_alive_previous=before, min_drop=settings.risk.min_drop)
+    stages = value.lifecycle  # customer_value staged every period from the same panel
     flows = lifecycle.transitions(stages.history)
     distribution = lifecycle.stage_distribution(stages.history)
     survey_frame = _pandas(tables["surveys"].table) if "surveys" in tables else None
@@ -633,7 +615,6 @@ def _with_actions_and_suggestions(table: pd.DataFrame, actions: pd.DataFrame,
 
 def _versions() -> dict[str, str]:
     import duckdb
-    import ibis
     import scipy
 
     return {"cvm": __version__, "python": platform.python_version(), "numpy": np.__version__,

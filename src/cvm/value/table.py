@@ -44,7 +44,7 @@ from cvm.value import composition, segments
 from cvm.value.config import ValueConfig, load_config
 from cvm.value.forecast import forecast_margin_ratio, forecast_value, simple_clv
 from cvm.value.history import historical_value
-from cvm.value.lifecycle import STAGES, lifecycle_stages
+from cvm.value.lifecycle import STAGES, Lifecycle, lifecycle_stages
 from cvm.value.scoring import score_all
 
 logger = logging.getLogger(__name__)
@@ -132,6 +132,8 @@ class CustomerValue:
     margin_ratio: float
     config: ValueConfig
     notes: list[str] = field(default_factory=list)
+    lifecycle: Lifecycle | None = None
+    """Every customer's stage in every period (with a period panel), for flows and history."""
 
     @property
     def customer_equity(self) -> float:
@@ -446,7 +448,7 @@ def customer_value(
         cols["at_risk"] = at_risk
         cols["value_at_risk"] = amount
 
-        _add_lifecycle(cols, _frame(panel, "panel"), all_ids, extra, config, notes)
+        stages = _add_lifecycle(cols, _frame(panel, "panel"), all_ids, extra, config, notes)
         progress.step("lifecycle stages")
         unscored = pd.DataFrame(cols, copy=False)
         scoring = pool.submit(score_all, unscored, config.scoring)
@@ -474,6 +476,7 @@ def customer_value(
         margin_ratio=margin_ratio,
         config=config,
         notes=notes,
+        lifecycle=stages,
     )
 
 
@@ -596,17 +599,19 @@ def _add_category(cols: dict[str, Any], column: str, keys: pd.Categorical, prefi
 
 
 def _add_lifecycle(cols: dict[str, Any], panel: pd.DataFrame | None, ids: pa.Array, extra: int,
-                   config: ValueConfig, notes: list[str]) -> None:
-    """Each customer's lifecycle stage at the end, with its reason and labels (when a panel is given)."""
+                   config: ValueConfig, notes: list[str]) -> Lifecycle | None:
+    """Each customer's lifecycle stage at the end, with its reason and labels (when a panel is
+    given); returns the stages of every period."""
     if panel is None:
         notes.append("No period panel was given: the lifecycle stage is left out.")
-        return
+        return None
     n_buyers = len(ids) - extra
     buyer_ids = pd.Index(pd.arrays.ArrowStringArray(ids[:n_buyers].cast(pa.large_string())).astype(object))
     alive = pd.Series(cols["p_alive"][:n_buyers], index=buyer_ids)
     before = pd.Series(cols["p_alive_previous"][:n_buyers], index=alive.index)
-    stages = lifecycle_stages(panel, config.lifecycle, p_alive=alive, p_alive_previous=before,
-                              min_drop=config.risk.min_drop).current
+    result = lifecycle_stages(panel, config.lifecycle, p_alive=alive, p_alive_previous=before,
+                              min_drop=config.risk.min_drop)
+    stages = result.current
     position = _inverse(_locate(ids, {"stages": pa.array(stages["customer_id"].astype(str))})["stages"], len(ids))
     found = position >= 0
     codes = np.where(found, stages["lifecycle_stage"].cat.codes.to_numpy()[np.maximum(position, 0)],
@@ -621,6 +626,7 @@ def _add_lifecycle(cols: dict[str, Any], panel: pd.DataFrame | None, ids: pa.Arr
     missing = int((~found[:n_buyers]).sum())
     if missing:
         notes.append(f"{missing:,} customer(s) are not in the period panel: their lifecycle stage is blank.")
+    return result
 
 
 def _add_value_segments(cols: dict[str, Any], config: ValueConfig) -> None:
