@@ -167,7 +167,6 @@ def write_excel_sheets(sheets: dict[str, Any], path: Path) -> None:
     >>> pd.read_excel(out).values.tolist()
     [['a', 1.5], ['=1+1', nan]]
     """
-    import numpy as np
     import pandas as pd
     import xlsxwriter
 
@@ -186,13 +185,18 @@ def write_excel_sheets(sheets: dict[str, Any], path: Path) -> None:
             sheet.write_row(0, 0, [str(c) for c in frame.columns], bold)
             sheet.freeze_panes(1, 0)
             for j, column in enumerate(frame.columns):
-                _write_excel_column(sheet, j, frame[column], date_format, time_format, np, pd)
+                _write_excel_column(sheet, j, frame[column], date_format, time_format)
     finally:
         workbook.close()
 
 
-def _write_excel_column(sheet: Any, j: int, values: Any, date_format: Any, time_format: Any,
-                        np: Any, pd: Any) -> None:
+def _write_excel_column(sheet: Any, j: int, values: Any, date_format: Any, time_format: Any) -> None:
+    """One column of cells below the header, each written with its own type."""
+    import datetime as dt
+
+    import numpy as np
+    import pandas as pd
+
     dtype = values.dtype
     if pd.api.types.is_bool_dtype(dtype):
         for i, v in enumerate(values.tolist(), start=1):
@@ -211,8 +215,6 @@ def _write_excel_column(sheet: Any, j: int, values: Any, date_format: Any, time_
             if v is not pd.NaT and v is not None:
                 sheet.write_datetime(i, j, v.to_pydatetime(), date_format if whole_days else time_format)
     else:
-        import datetime as dt
-
         for i, v in enumerate(values.tolist(), start=1):
             if v is None or v is pd.NA or (isinstance(v, float) and v != v):
                 continue
