@@ -30,11 +30,9 @@ For each size the script
 from __future__ import annotations
 
 import argparse
-import atexit
 import datetime as dt
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench_summary import cvm_versions, machine, run_measured
+from bench_summary import cvm_versions, ensure_venv, machine, package_versions, run_measured
 
 HERE = Path(__file__).resolve().parent
 START, DAYS = "2020-01-01", 730  # the log spans 2020-01-01 .. 2021-12-30
@@ -117,24 +115,15 @@ def ensure_log(workdir: Path, n: int, seed: int) -> Path:
     """The cached basket log of ``n`` customers, written chunk by chunk on first use."""
     import pyarrow.parquet as pq
 
+    from cvm.datasets import write_parquet_chunks
+
     path = workdir / f"crosssell_log_{n}_seed{seed}.parquet"
     if path.exists():
         return path
     t0 = time.perf_counter()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=workdir)
-    os.close(fd)
-    try:
-        writer = None
-        for k, child in enumerate(np.random.SeedSequence(seed).spawn(-(-n // CHUNK))):
-            chunk = basket_chunk(np.random.default_rng(child), k * CHUNK, min(CHUNK, n - k * CHUNK))
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, chunk.schema)
-            writer.write_table(chunk, row_group_size=1 << 20)
-        writer.close()
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    chunks = (basket_chunk(np.random.default_rng(child), k * CHUNK, min(CHUNK, n - k * CHUNK))
+              for k, child in enumerate(np.random.SeedSequence(seed).spawn(-(-n // CHUNK))))
+    write_parquet_chunks(chunks, path)
     print(f"generated {path.name} ({pq.ParquetFile(path).metadata.num_rows:,} rows) in "
           f"{time.perf_counter() - t0:.1f} s", flush=True)
     return path
@@ -152,12 +141,7 @@ def cvm_child(step: str, log: str, out: str, memory_limit: str, min_customers: s
 
     kind, item = step.rsplit("_", 1)
     settings = {"item": ITEMS[item], "min_customers": int(min_customers), "suggestions": 3}
-    con = duckdb_connection(memory_limit=memory_limit)
-    # a spill folder of this process's own: in-memory DuckDB spills to ./.tmp by default, and
-    # two processes spilling from the same working directory corrupt each other's files
-    spill = tempfile.mkdtemp(prefix="duckdb-spill-", dir=Path(out).parent)
-    atexit.register(shutil.rmtree, spill, True)  # also when the step fails
-    con.raw_sql(f"SET temp_directory = '{spill}'")
+    con = duckdb_connection(memory_limit=memory_limit)  # spills to a private folder of its own
     t0 = time.perf_counter()
     transactions = con.read_parquet(log)
     extra: dict = {}
@@ -189,29 +173,7 @@ def cvm_child(step: str, log: str, out: str, memory_limit: str, min_customers: s
 # -- the peer, guarded ------------------------------------------------------------------------
 
 def ensure_peer(workdir: Path) -> Path:
-    venv = workdir / "crosssell-peer-venv"
-    python = venv / "bin" / "python"
-    pins = dict(r.split("==") for r in PEER_REQUIREMENTS)
-    probe = [str(python), "-c", "import importlib.metadata as m, mlxtend, pandas, pyarrow; "
-             f"assert all(m.version(k) == v for k, v in {pins!r}.items())"]
-    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
-        return python
-    print(f"creating the peer environment {venv} (mlxtend 0.25.0) …", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-    with open(workdir / "crosssell-peer-install.log", "w") as log:
-        subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check",
-                        *PEER_REQUIREMENTS], check=True, stdout=log, stderr=subprocess.STDOUT)
-    subprocess.run(probe, check=True)
-    return python
-
-
-def peer_versions(python: Path) -> str:
-    code = ("import mlxtend, pandas, numpy, pyarrow, platform; "
-            "print(f'mlxtend {mlxtend.__version__}, pandas {pandas.__version__}, "
-            "numpy {numpy.__version__}, pyarrow {pyarrow.__version__}, "
-            "Python {platform.python_version()}')")
-    return subprocess.run([str(python), "-c", code], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    return ensure_venv(workdir, "crosssell-peer", PEER_REQUIREMENTS, "mlxtend, pandas, pyarrow")
 
 
 def peer_estimate_mb(log: Path, item: str, customers: int) -> tuple[float, int]:
@@ -354,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
           f"threads: DuckDB default ({os.cpu_count()})")
     peer = None if args.skip_peer else ensure_peer(workdir)
     if peer:
-        print(f"peer: {peer_versions(peer)} (in {peer.parent.parent}); memory cap "
+        print(f"peer: {package_versions(peer, 'mlxtend')} (in {peer.parent.parent}); memory cap "
               f"{args.peer_max_mb:,.0f} MB, time limit {args.peer_timeout:,.0f} s")
     print(f"load average (1/5/15 min): {'/'.join(f'{x:.1f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} cores: other work on the machine skews timings")

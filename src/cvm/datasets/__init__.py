@@ -29,6 +29,7 @@ from cvm.datasets.generator import (
     RetailData,
     generate_retail,
     generate_transactions,
+    write_parquet_chunks,
     write_transactions_parquet,
 )
 
@@ -45,6 +46,7 @@ __all__ = [
     "generate_transactions",
     "list_datasets",
     "load",
+    "write_parquet_chunks",
     "write_tables",
     "write_transactions_parquet",
 ]

@@ -30,7 +30,7 @@ same data.
 from __future__ import annotations
 
 import os
-import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +47,7 @@ __all__ = [
     "RetailData",
     "generate_retail",
     "generate_transactions",
+    "write_parquet_chunks",
     "write_transactions_parquet",
 ]
 
@@ -549,21 +550,32 @@ def write_transactions_parquet(
 
     The file appears only when complete (written to a temporary name, then renamed).
     """
+    return write_parquet_chunks(_log_chunks(n_customers, seed, start, periods_days), path)
+
+
+def write_parquet_chunks(chunks: Iterable[pa.Table], path: str | Path) -> Path:
+    """Write Arrow tables of one schema, one after the other, as one Parquet file that appears
+    only when complete; memory holds one chunk at a time.
+
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "log.parquet"
+    >>> chunks = (pa.table({"k": [i, i + 1]}) for i in (0, 2))
+    >>> import pyarrow.parquet as pq
+    >>> pq.read_table(write_parquet_chunks(chunks, out))["k"].to_pylist()
+    [0, 1, 2, 3]
+    """
     import pyarrow.parquet as pq
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    from cvm.data.export import atomic_path
+
+    with atomic_path(path) as tmp:
         writer = None
-        for chunk in _log_chunks(n_customers, seed, start, periods_days):
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, chunk.schema)
-            writer.write_table(chunk, row_group_size=1 << 20)
-        writer.close()
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+        try:
+            for chunk in chunks:
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, chunk.schema)
+                writer.write_table(chunk, row_group_size=1 << 20)
+        finally:
+            if writer is not None:
+                writer.close()
+    return Path(path)
