@@ -43,7 +43,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench_summary import ensure_peer, machine, run_measured
+from bench_summary import ensure_peer, ensure_venv, machine, run_measured
 
 HERE = Path(__file__).resolve().parent
 STEPS = ("bgnbd", "pnbd", "gamma_gamma", "predict")
@@ -168,20 +168,8 @@ def ensure_summary(workdir: Path, dataset: str, n: int, seed: int) -> Path:
 # -- peers -------------------------------------------------------------------------------------
 
 def ensure_pymc(workdir: Path, base_python: str) -> Path:
-    venv = workdir / "pymc-venv"
-    python = venv / "bin" / "python"
-    pins = dict(r.split("==") for r in PYMC_REQUIREMENTS)
-    probe = [str(python), "-c", "import importlib.metadata as m, pymc_marketing.clv, pyarrow; "
-             f"assert all(m.version(k) == v for k, v in {pins!r}.items())"]
-    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
-        return python
-    print(f"creating the pymc-marketing environment {venv} with {base_python} …", flush=True)
-    subprocess.run([base_python, "-m", "venv", "--clear", str(venv)], check=True)
-    with open(workdir / "pymc-install.log", "w") as log:
-        subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check",
-                        *PYMC_REQUIREMENTS], check=True, stdout=log, stderr=subprocess.STDOUT)
-    subprocess.run(probe, check=True)
-    return python
+    return ensure_venv(workdir, "pymc", PYMC_REQUIREMENTS, "pymc_marketing.clv, pyarrow",
+                       base_python=base_python)
 
 
 def versions(python: str, modules: list[str]) -> str:

@@ -104,30 +104,44 @@ def ensure_log(workdir: Path, n: int, seed: int) -> Path:
     return path
 
 
-def ensure_peer(workdir: Path) -> Path:
-    venv = workdir / "peer-venv"
+def ensure_venv(workdir: Path, name: str, requirements: list[str], imports: str,
+                base_python: str = sys.executable) -> Path:
+    """The Python of the virtual environment ``workdir/<name>-venv`` with the pinned
+    ``requirements``, created on first use (pip's output in ``workdir/<name>-install.log``).
+    ``imports`` (e.g. ``"lifetimes, pandas"``) must import for the environment to count."""
+    venv = workdir / f"{name}-venv"
     python = venv / "bin" / "python"
-    pins = dict(r.split("==") for r in PEER_REQUIREMENTS)
-    probe = [str(python), "-c", "import importlib.metadata as m, lifetimes, pandas, pyarrow; "
+    pins = dict(r.split("==") for r in requirements)
+    probe = [str(python), "-c", f"import importlib.metadata as m, {imports}; "
              f"assert all(m.version(k) == v for k, v in {pins!r}.items())"]
     if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return python
-    print(f"creating the peer environment {venv} (lifetimes 0.11.3) …", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-    with open(workdir / "peer-install.log", "w") as log:
+    print(f"creating the environment {venv} ({', '.join(requirements)}) with {base_python} …",
+          flush=True)
+    subprocess.run([base_python, "-m", "venv", "--clear", str(venv)], check=True)
+    with open(workdir / f"{name}-install.log", "w") as log:
         subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check",
-                        *PEER_REQUIREMENTS], check=True, stdout=log, stderr=subprocess.STDOUT)
+                        *requirements], check=True, stdout=log, stderr=subprocess.STDOUT)
     subprocess.run(probe, check=True)
     return python
 
 
-def peer_versions(python: Path) -> str:
-    code = ("import lifetimes, pandas, numpy, pyarrow, platform; "
-            "print(f'lifetimes {lifetimes.__version__}, pandas {pandas.__version__}, "
+def ensure_peer(workdir: Path) -> Path:
+    return ensure_venv(workdir, "peer", PEER_REQUIREMENTS, "lifetimes, pandas, pyarrow")
+
+
+def package_versions(python: Path, package: str) -> str:
+    """``package`` and the data stack's versions in the environment of ``python``, one line."""
+    code = (f"import {package}, pandas, numpy, pyarrow, platform; "
+            f"print(f'{package} {{{package}.__version__}}, pandas {{pandas.__version__}}, "
             "numpy {numpy.__version__}, pyarrow {pyarrow.__version__}, "
             "Python {platform.python_version()}')")
     return subprocess.run([str(python), "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip()
+
+
+def peer_versions(python: Path) -> str:
+    return package_versions(python, "lifetimes")
 
 
 def cvm_versions() -> str:
