@@ -122,25 +122,31 @@ def fit_summary(
     return purchase, spend_model, comparison, list(dict.fromkeys(notes))
 
 
-def _with_positive_age(summary: Any) -> tuple[Any, int]:
-    """The summary without customers whose age ``T`` is 0 (first purchase on the end day)."""
+def _without(summary: Any, leave_out: Any) -> tuple[Any, int]:
+    """The summary (as a pyarrow Table) without the rows where ``leave_out(table)`` holds, and
+    how many there were."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     table = summary if isinstance(summary, pa.Table) else pa.table(summary)
-    newborn = pc.sum(pc.cast(pc.less_equal(table["T"], 0), pa.int64())).as_py() or 0
-    return (table.filter(pc.greater(table["T"], 0)) if newborn else table), newborn
+    bad = leave_out(table)
+    left_out = pc.sum(pc.cast(bad, pa.int64())).as_py() or 0
+    return (table.filter(pc.invert(bad)) if left_out else table), left_out
+
+
+def _with_positive_age(summary: Any) -> tuple[Any, int]:
+    """The summary without customers whose age ``T`` is 0 (first purchase on the end day)."""
+    import pyarrow.compute as pc
+
+    return _without(summary, lambda t: pc.less_equal(t["T"], 0))
 
 
 def _positive_spend(summary: Any) -> tuple[Any, int]:
     """The summary without repeat customers whose mean repeat spend is not positive."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    table = summary if isinstance(summary, pa.Table) else pa.table(summary)
-    bad = pc.and_(pc.greater(table["frequency"], 0), pc.less_equal(table["monetary_value"], 0))
-    left_out = pc.sum(pc.cast(bad, pa.int64())).as_py() or 0
-    return (table.filter(pc.invert(bad)) if left_out else table), left_out
+    return _without(summary, lambda t: pc.and_(pc.greater(t["frequency"], 0),
+                                               pc.less_equal(t["monetary_value"], 0)))
 
 
 def fit_file(
