@@ -290,7 +290,7 @@ TERMS: dict[str, Term] = {
     "unit.month": Term("month", "月"),
     "unit.quarter": Term("quarter", "季度"),
     "unit.year": Term("year", "年"),
-    # report (cvm.web): chart titles, axes, report text and interpretations
+    # report (cvm.report): chart titles, axes, report text and interpretations
     "report.title": Term("Customer value report", "客户价值报告"),
     "report.generated_for": Term("Observation end: {end}", "观察截止日：{end}"),
     "report.contents": Term("Contents", "目录"),

@@ -10,7 +10,7 @@ The ``*_text`` functions turn the value layer's tables into the one-sentence rea
 above the charts, and :func:`headline_kpis` the figures of the strip at the top.
 
 >>> import pandas as pd
->>> from cvm.web.charts import forecast_chart
+>>> from cvm.report.charts import forecast_chart
 >>> frame = pd.DataFrame({"period_start": pd.to_datetime(["2024-01-01", "2024-02-01"]),
 ...                       "revenue": [100.0, 110.0], "kind": ["history", "forecast"]})
 >>> html = render_report([Section("forecast", figure=forecast_chart(frame), text="Revenue keeps growing.")])
@@ -33,7 +33,7 @@ import plotly.graph_objects as go
 
 from cvm.errors import ConfigError
 from cvm.labels import label
-from cvm.web.charts import category_name, format_number, format_share
+from cvm.report.charts import category_name, format_number, format_share
 
 __all__ = [
     "Section", "KPI", "render_report", "headline_kpis", "pareto_text", "pyramid_text",
@@ -88,7 +88,7 @@ def _template() -> Any:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("cvm.web", "templates"),
+        loader=jinja2.PackageLoader("cvm.report", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -12,9 +12,9 @@ from plotly.offline import get_plotlyjs
 
 from cvm.errors import ConfigError
 from cvm.labels import label
-from cvm.web import KPI, Section, headline_kpis, render_report
-from cvm.web.charts import forecast_chart
-from tests.web.inputs import report_sections
+from cvm.report import KPI, Section, headline_kpis, render_report
+from cvm.report.charts import forecast_chart
+from tests.report.inputs import report_sections
 
 PLOTLY_JS = get_plotlyjs()
 

@@ -11,7 +11,7 @@ from cvm.errors import MissingColumnError
 from cvm.labels import TERMS, label
 from cvm.value import segments
 from cvm.value.segments import Concentration
-from cvm.web import charts
+from cvm.report import charts
 
 NO_DATA = {label("report.no_data", "en"), label("report.no_data", "zh")}
 
@@ -89,7 +89,7 @@ def _has_cjk(text: str) -> bool:
 
 
 def test_retail_charts_are_drawn_with_data_and_their_labels(retail):
-    from tests.web.inputs import report_sections
+    from tests.report.inputs import report_sections
 
     for lang in ("en", "zh"):
         for section in report_sections(retail, lang):

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from cvm.labels import label
-from cvm.web import headline_kpis, render_report
-from tests.web.inputs import report_sections
+from cvm.report import headline_kpis, render_report
+from tests.report.inputs import report_sections
 
 pytestmark = pytest.mark.browser
 

@@ -21,8 +21,8 @@ from cvm.models.gamma_gamma import GammaGammaModel
 from cvm.value import health, lifecycle, playbook
 from cvm.value.segments import tier_labels
 from cvm.value.table import CustomerValue, customer_value
-from cvm.web import charts
-from cvm.web.report import (
+from cvm.report import charts
+from cvm.report.page import (
     Section, campaign_text, channel_text, forecast_text, lifecycle_text, pareto_text, pyramid_text,
     retention_text, value_at_risk_text,
 )
