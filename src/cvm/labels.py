@@ -382,6 +382,58 @@ TERMS: dict[str, Term] = {
     "report.text.channel": Term("{best} brings the most value per unit of acquisition cost ({ratio}×); "
                                 "{worst} the least ({worst_ratio}×).",
                                 "{best}渠道每单位获客成本带来的价值最高（{ratio} 倍），{worst}渠道最低（{worst_ratio} 倍）。"),
+    "report.text.matrix": Term("{count} customers ({share}) are strategic, high in both realized and potential "
+                               "value; they hold {value} of the total value.",
+                               "{count} 位客户（{share}）为战略客户，已实现价值与潜在价值均高，合计占总价值的 {value}。"),
+    "report.text.rfm": Term("The largest RFM segment is {largest} ({share} of customers); {best} hold the most "
+                            "value ({value}).",
+                            "最大的 RFM 分群是{largest}（占客户 {share}）；{best}贡献的价值最多（{value}）。"),
+    "report.text.loyalty_profit": Term("{friend} are {customers} of customers and bring {value} of the value; "
+                                       "{barnacle} ({barnacle_customers} of customers) are loyal but not profitable.",
+                                       "{friend}占客户的 {customers}，贡献了 {value} 的价值；{barnacle}"
+                                       "（占客户 {barnacle_customers}）忠诚但不盈利。"),
+    "report.text.flows": Term("In {period}, {moved} customers changed stage: {declined} moved into decline, "
+                              "{churned} churned and {recovered} came back.",
+                              "{period}，{moved} 位客户的阶段发生变化：{declined} 位进入衰退期，{churned} 位流失，"
+                              "{recovered} 位回流。"),
+    "report.text.clv": Term("The median customer is worth {median} over the coming lifetime and the average "
+                            "{mean}; one customer in ten is worth more than {top}.",
+                            "客户终身价值的中位数为 {median}，平均值为 {mean}；十分之一的客户价值超过 {top}。"),
+    "report.text.satisfaction": Term("Net promoter score is highest among {best} customers ({best_nps}) and "
+                                     "lowest among {worst} customers ({worst_nps}).",
+                                     "净推荐值在{best}客户中最高（{best_nps}），在{worst}客户中最低（{worst_nps}）。"),
+    "report.text.model_chosen": Term("{model} was chosen: its holdout error (RMSE of purchases per customer, "
+                                     "{rmse}) was the lowest of the models compared ({others}).",
+                                     "选用 {model}：其验证期误差（每位客户购买次数的均方根误差 {rmse}）在比较的模型中最低"
+                                     "（{others}）。"),
+    "report.text.model_given": Term("{model} was used as requested.", "按要求使用 {model}。"),
+    "report.text.model_holdout": Term(" In the holdout the model expected {expected} repeat purchases against "
+                                      "{actual} made ({error}).",
+                                      "验证期内模型预计重复购买 {expected} 次，实际为 {actual} 次（{error}）。"),
+    "report.text.no_holdout": Term(" No holdout was kept, so the model was not checked out of sample.",
+                                   "未保留验证期，模型未做样本外检验。"),
+    "report.text.calibration": Term("Customers are grouped by their repeat purchases in the calibration period; "
+                                    "across groups the model's average is off by {error} purchases per customer "
+                                    "(weighted by customers).",
+                                    "按校准期重复购买次数分组；各组模型均值与实际均值平均相差 {error} 次/人（按客户数加权）。"),
+    "report.text.parameters": Term("{model} and Gamma-Gamma refitted on all the data; a narrow interval means "
+                                   "the data pins the parameter down.",
+                                   "{model} 与 Gamma-Gamma 模型基于全部数据重新拟合；置信区间越窄，参数越确定。"),
+    "report.text.forecast_scope": Term(" The forecast covers today's customers only; new customers come on top.",
+                                       "预测仅覆盖现有客户，新客户带来的收入未计入。"),
+    "report.notes.title": Term("Notes on this analysis", "本次分析说明"),
+    "report.notes.english": Term("The notes below come from the analysis steps, in English:",
+                                 "以下各条说明由分析流程生成，暂以英文给出："),
+    "report.notes.left_out": Term("Not shown: {what}.", "未展示：{what}。"),
+    "report.left_out.channels": Term("CLV by acquisition channel (no customers file with acquisition channels: --customers)",
+                                     "各获客渠道的客户终身价值（未提供含获客渠道的客户文件：--customers）"),
+    "report.left_out.satisfaction": Term("satisfaction by tier (no survey file: --surveys)",
+                                         "各层级满意度（未提供满意度调查文件：--surveys）"),
+    "report.left_out.calibration": Term("calibration vs holdout (no holdout: --holdout)",
+                                        "校准期与验证期对比（未保留验证期：--holdout）"),
+    "report.left_out.cohorts": Term("cohort retention (no purchase periods)", "同期群留存（没有购买期间）"),
+    "report.kpi.model": Term("purchase model", "购买模型"),
+    "report.kpi.holdout_error": Term("holdout RMSE {rmse}", "验证期 RMSE {rmse}"),
 }
 
 

@@ -41,7 +41,7 @@ def test_correctness_sample_writes_every_file(sample_runs):
     assert codes == [0, 0]
     out = base / "first"
     assert sorted(p.name for p in out.iterdir()) == [
-        "customers.csv", "customers.parquet", "customers.xlsx", "model.json", "run.json",
+        "customers.csv", "customers.parquet", "customers.xlsx", "model.json", "report.html", "run.json",
         "validation_transactions.json"]
     table = pd.read_parquet(out / "customers.parquet")
     assert len(table) == 2357 and table["customer_id"].is_unique
@@ -68,7 +68,7 @@ def test_correctness_sample_writes_every_file(sample_runs):
 
 def test_consistency_reruns_give_byte_identical_tables(sample_runs):
     base, _ = sample_runs
-    for name in ("customers.parquet", "customers.csv", "model.json"):
+    for name in ("customers.parquet", "customers.csv", "model.json", "report.html"):
         assert digest(base / "first" / name) == digest(base / "second" / name), name
 
 

@@ -44,14 +44,8 @@ def browser():
         browser.close()
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_every_chart_renders_without_errors(browser, retail, tmp_path: Path, lang):
-    sections = report_sections(retail, lang)
-    html = render_report(sections, lang, kpis=headline_kpis(retail.value, lang),
-                         subtitle=label("report.generated_for", lang).format(end="2024-12-31"))
-    path = tmp_path / f"report_{lang}.html"
-    path.write_text(html, encoding="utf-8")
-
+def _open(browser, path: Path, charts: int) -> tuple[list[str], list[dict], str, str]:
+    """Open ``path`` offline; return the problems seen, each chart's drawing, the title and the h1."""
     problems: list[str] = []
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
@@ -62,7 +56,7 @@ def test_every_chart_renders_without_errors(browser, retail, tmp_path: Path, lan
     try:
         page.goto(path.as_uri(), wait_until="load")
         page.wait_for_function(
-            f"document.querySelectorAll('.chart .main-svg').length >= {len(sections)}", timeout=30_000)
+            f"document.querySelectorAll('.chart .main-svg').length >= {charts}", timeout=30_000)
         drawn = page.evaluate("""() => Array.from(document.querySelectorAll('.chart')).map(div => ({
             id: div.id,
             plotted: div.classList.contains('js-plotly-plot'),
@@ -71,19 +65,51 @@ def test_every_chart_renders_without_errors(browser, retail, tmp_path: Path, lan
             marks: div.querySelectorAll(
                 '.point, .bars path, .scatterlayer .trace path, .hm image, .heatmaplayer image, '
                 + '.sankey-link, .sankey-node').length,
+            no_data: div.innerText.includes(NO_DATA_EN) || div.innerText.includes(NO_DATA_ZH),
             width: div.getBoundingClientRect().width,
             height: div.getBoundingClientRect().height,
-        }))""")
-        title = page.title()
-        heading = page.inner_text("h1")
+        }))""".replace("NO_DATA_EN", repr(label("report.no_data", "en"))).replace(
+            "NO_DATA_ZH", repr(label("report.no_data", "zh"))))
+        return problems, drawn, page.title(), page.inner_text("h1")
     finally:
         page.close()
 
-    assert problems == []
-    assert title == heading == label("report.title", lang)
-    assert [d["id"] for d in drawn] == [f"chart-{s.key}" for s in sections]
-    for chart, section in zip(drawn, sections, strict=True):
+
+def _check_charts(drawn: list[dict], sections) -> None:
+    charted = [s for s in sections if s.figure is not None]
+    assert [d["id"] for d in drawn] == [f"chart-{s.key}" for s in charted]
+    for chart, section in zip(drawn, charted, strict=True):
         assert chart["plotted"] and chart["svgs"] > 0, chart
         assert chart["traces"] == len(section.figure.data) > 0, chart
         assert chart["marks"] > 0, chart  # something was drawn, not only axes
+        assert not chart["no_data"], chart
         assert chart["width"] > 600 and chart["height"] >= 250, chart
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_chart_renders_without_errors(browser, retail, tmp_path: Path, lang):
+    sections = report_sections(retail, lang)
+    html = render_report(sections, lang, kpis=headline_kpis(retail.value, lang),
+                         subtitle=label("report.generated_for", lang).format(end="2024-12-31"))
+    path = tmp_path / f"report_{lang}.html"
+    path.write_text(html, encoding="utf-8")
+    problems, drawn, title, heading = _open(browser, path, len(sections))
+    assert problems == []
+    assert title == heading == label("report.title", lang)
+    _check_charts(drawn, sections)
+
+
+@pytest.mark.parametrize(("which", "lang"), [("sample", "en"), ("sample", "zh"), ("retail", "zh")])
+def test_analysis_report_renders_every_chart(browser, tmp_path: Path, which, lang, request):
+    """The report ``cvm analyze`` writes, on the bundled CDNOW sample and on a retailer with every
+    table: every chart drawn with marks, none empty, no console error, nothing fetched."""
+    from cvm.service.report import report_sections as analysis_sections
+
+    analysis = request.getfixturevalue(f"{which}_analysis")
+    analysis.write(tmp_path / "out", lang=lang)
+    sections = analysis_sections(analysis, lang)
+    problems, drawn, title, heading = _open(browser, tmp_path / "out" / "report.html",
+                                            sum(s.figure is not None for s in sections))
+    assert problems == []
+    assert title == heading == label("report.title", lang)
+    _check_charts(drawn, sections)

@@ -568,8 +568,9 @@ def analyze(
 
     Validates the inputs, fits BG/NBD, Pareto/NBD and MBG/NBD on a calibration period and keeps
     the one with the lowest holdout error, refits it on all data with the Gamma-Gamma spend
-    model, and writes customers.parquet / .csv / .xlsx, model.json and run.json to the output
-    folder. Example: cvm analyze orders.csv --customers customers.csv -o results
+    model, and writes customers.parquet / .csv / .xlsx, report.html (charts with a reading of
+    each, in --lang), model.json and run.json to the output folder. Example: cvm analyze
+    orders.csv --customers customers.csv -o results
     """
     from cvm.service.analyze import analyze as run_analysis
 
@@ -594,7 +595,8 @@ def analyze(
         )
         files = result.write(output, overwrite=overwrite, lang=STATE.lang, progress=steps)
     render_analysis(result)
-    console.print(f"[green]✔[/green] wrote {len(files)} files to {output}/", soft_wrap=True)
+    console.print(f"[green]✔[/green] wrote {len(files)} files to {output}/; the report is {output / 'report.html'}",
+                  soft_wrap=True)
 
 
 def render_analysis(result: Any) -> None:

@@ -38,7 +38,8 @@ from cvm.report.charts import category_name, format_number, format_share
 __all__ = [
     "Section", "KPI", "render_report", "headline_kpis", "pareto_text", "pyramid_text",
     "value_at_risk_text", "lifecycle_text", "forecast_text", "retention_text", "campaign_text",
-    "channel_text",
+    "channel_text", "matrix_text", "rfm_text", "loyalty_profit_text", "flows_text", "clv_text",
+    "satisfaction_text", "model_text", "calibration_text",
 ]
 
 PLOTLY_CONFIG = {
@@ -58,13 +59,15 @@ class Section:
     ``key`` names the section in the page (the chart's element id is ``chart-<key>``), so it
     must be unique, start with a letter and hold only letters, digits, ``-`` and ``_``.
     ``title`` defaults to the figure's own title; ``figure`` may be ``None`` for a text-only
-    section.
+    section, which may list ``items``.
     """
 
     key: str
     title: str = ""
     figure: go.Figure | None = None
     text: str = ""
+    items: tuple[str, ...] = ()
+    """A bulleted list below the text (for example the notes of a run)."""
 
 
 @dataclass(frozen=True)
@@ -107,11 +110,16 @@ def _figure_json(figure: go.Figure) -> tuple[str, str]:
     """The figure as JSON for Plotly.newPlot (its title moved to the section heading)."""
     import plotly.io as pio
 
-    fig = go.Figure(figure)
-    title = fig.layout.title.text or ""
-    top = 50 if fig.layout.showlegend is not False or fig.layout.annotations else 30
-    fig.update_layout(title=None, margin={"t": top}, autosize=True, width=None)
-    return title, _script_json(pio.to_json(fig, validate=False, pretty=False, remove_uids=True))
+    spec = figure.to_plotly_json()  # plain dicts: editing them leaves ``figure`` alone
+    layout = dict(spec.get("layout", {}))
+    title = layout.pop("title", None) or {}
+    title = title.get("text", "") if isinstance(title, dict) else str(title)
+    top = 50 if layout.get("showlegend") is not False or layout.get("annotations") else 30
+    layout["margin"] = {**layout.get("margin", {}), "t": top}
+    layout["autosize"] = True
+    layout.pop("width", None)
+    spec = {"data": spec.get("data", []), "layout": layout}
+    return title or "", _script_json(pio.to_json(spec, validate=False, pretty=False, remove_uids=True))
 
 
 def render_report(
@@ -147,6 +155,7 @@ def render_report(
             "div_id": f"chart-{section.key}",
             "title": section.title or figure_title or section.key,
             "text": section.text,
+            "bullets": [str(item) for item in section.items],
             "figure_json": figure_json,
         })
     return _template().render(
@@ -361,3 +370,186 @@ def headline_kpis(value: Any, lang: str = "en") -> list[KPI]:
                         label("report.kpi.at_risk_customers", lang).format(
                             count=f"{int(np.nansum(_column(total, 'at_risk'))):,}")))
     return kpis
+
+
+def matrix_text(table: pd.DataFrame, lang: str = "en", value: str = "total_value") -> str:
+    """How many customers are strategic and their share of the value ('' without a value matrix).
+
+    >>> t = pd.DataFrame({"value_matrix": ["strategic", "ordinary", "ordinary", "ordinary"],
+    ...                   "total_value": [70.0, 10.0, 10.0, 10.0]})
+    >>> matrix_text(t)
+    '1 customers (25 %) are strategic, high in both realized and potential value; they hold 70 % of the total value.'
+    """
+    if table is None or len(table) == 0 or "value_matrix" not in table.columns:
+        return ""
+    strategic = (table["value_matrix"].astype(str) == "strategic").to_numpy()
+    values = np.nan_to_num(_column(table, value)).clip(min=0) if value in table.columns else np.zeros(len(table))
+    total = float(values.sum())
+    return label("report.text.matrix", lang).format(
+        count=f"{int(strategic.sum()):,}", share=format_share(float(strategic.mean())),
+        value=format_share(float(values[strategic].sum()) / total) if total > 0 else "–")
+
+
+def _largest_groups(keys: pd.Series, values: np.ndarray) -> tuple[str, float, str, float]:
+    """The group with the most rows (and its share of rows), the one with the most value (and its share)."""
+    frame = pd.DataFrame({"key": keys.astype("string").fillna("(missing)").to_numpy(dtype=object),
+                          "value": np.nan_to_num(values).clip(min=0)})
+    grouped = frame.groupby("key", sort=True).agg(customers=("value", "size"), value=("value", "sum"))
+    largest, best = grouped["customers"].idxmax(), grouped["value"].idxmax()
+    total = float(grouped["value"].sum())
+    return (str(largest), float(grouped.loc[largest, "customers"]) / len(frame), str(best),
+            float(grouped.loc[best, "value"]) / total if total > 0 else float("nan"))
+
+
+def rfm_text(table: pd.DataFrame, lang: str = "en", value: str = "total_value") -> str:
+    """The largest RFM segment and the one holding the most value.
+
+    >>> t = pd.DataFrame({"rfm_segment": ["lost", "lost", "champions"], "total_value": [1.0, 1.0, 8.0]})
+    >>> rfm_text(t)
+    'The largest RFM segment is Lost (67 % of customers); Champions hold the most value (80 %).'
+    """
+    if table is None or len(table) == 0 or "rfm_segment" not in table.columns or value not in table.columns:
+        return ""
+    largest, share, best, value_share = _largest_groups(table["rfm_segment"], _column(table, value))
+    return label("report.text.rfm", lang).format(
+        largest=category_name("rfm", largest, lang), share=format_share(share),
+        best=category_name("rfm", best, lang), value=format_share(value_share) if np.isfinite(value_share) else "–")
+
+
+def loyalty_profit_text(table: pd.DataFrame, lang: str = "en", value: str = "total_value") -> str:
+    """The true friends' share of customers and value, and the barnacles' share of customers.
+
+    >>> t = pd.DataFrame({"loyalty_profit": ["true_friend", "barnacle", "stranger", "stranger"],
+    ...                   "total_value": [6.0, 1.0, 1.0, 2.0]})
+    >>> loyalty_profit_text(t)
+    'True friends are 25 % of customers and bring 60 % of the value; barnacles (25 % of customers) are loyal but not profitable.'
+    """
+    if table is None or len(table) == 0 or "loyalty_profit" not in table.columns or value not in table.columns:
+        return ""
+    cells = table["loyalty_profit"].astype(str).to_numpy()
+    values = np.nan_to_num(_column(table, value)).clip(min=0)
+    total = float(values.sum())
+    friends = cells == "true_friend"
+    return label("report.text.loyalty_profit", lang).format(
+        friend=_plural(category_name("loyalty_profit", "true_friend", lang), lang).capitalize(),
+        customers=format_share(float(friends.mean())),
+        value=format_share(float(values[friends].sum()) / total) if total > 0 else "–",
+        barnacle=_plural(category_name("loyalty_profit", "barnacle", lang), lang),
+        barnacle_customers=format_share(float((cells == "barnacle").mean())))
+
+
+def _plural(name: str, lang: str) -> str:
+    """An English category name as a group ("True friend" -> "True friends"); Chinese unchanged."""
+    return name if lang == "zh" or name.endswith("s") else f"{name}s"
+
+
+def flows_text(transitions: pd.DataFrame, lang: str = "en") -> str:
+    """How many customers changed stage in the last period, and how many declined, churned, came back.
+
+    >>> moves = pd.DataFrame({"period_start": pd.to_datetime(["2024-02-01"] * 3),
+    ...                       "from_stage": ["stable", "stable", "churned"],
+    ...                       "to_stage": ["decline", "stable", "recovered"], "customers": [4, 10, 1]})
+    >>> flows_text(moves)
+    'In Feb 2024, 5 customers changed stage: 4 moved into decline, 0 churned and 1 came back.'
+    """
+    if transitions is None or len(transitions) == 0:
+        return ""
+    periods = pd.to_datetime(transitions["period_start"])
+    last = transitions[(periods == periods.max()).to_numpy()]
+    before, after = last["from_stage"].astype(str), last["to_stage"].astype(str)
+    count = _column(last, "customers")
+    known = (before != "(new)").to_numpy()
+    moved = known & (before != after).to_numpy()
+
+    def into(stage: str) -> str:
+        return f"{int(count[moved & (after == stage).to_numpy()].sum()):,}"
+
+    from cvm.report.charts import _period_name
+
+    return label("report.text.flows", lang).format(
+        period=_period_name(periods.max(), lang), moved=f"{int(count[moved].sum()):,}",
+        declined=into("decline"), churned=into("churned"), recovered=into("recovered"))
+
+
+def clv_text(clv: Any, lang: str = "en") -> str:
+    """Median, mean and top-decile threshold of customer lifetime value.
+
+    >>> clv_text(pd.Series(np.arange(1.0, 101.0)))
+    'The median customer is worth 50.5 over the coming lifetime and the average 50.5; one customer in ten is worth more than 90.1.'
+    """
+    values = pd.to_numeric(pd.Series(clv), errors="coerce").to_numpy(dtype=float, na_value=np.nan) if clv is not None else np.zeros(0)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return ""
+    return label("report.text.clv", lang).format(
+        median=format_number(float(np.median(values)), lang), mean=format_number(float(values.mean()), lang),
+        top=format_number(float(np.quantile(values, 0.9)), lang))
+
+
+def satisfaction_text(by_segment: pd.DataFrame, lang: str = "en", segment: str = "value_matrix",
+                      tier_names: Mapping[str, tuple[str, str]] | None = None) -> str:
+    """The tiers with the highest and the lowest net promoter score.
+
+    >>> s = pd.DataFrame({"segment": ["value_matrix"] * 2, "segment_value": ["strategic", "ordinary"],
+    ...                   "nps": [45.0, -12.0]})
+    >>> satisfaction_text(s)
+    'Net promoter score is highest among strategic customers (45) and lowest among ordinary customers (-12).'
+    """
+    if by_segment is None or len(by_segment) == 0 or "nps" not in by_segment.columns:
+        return ""
+    rows = by_segment[(by_segment["segment"].astype(str) == segment).to_numpy()]
+    nps = _column(rows, "nps") if len(rows) else np.zeros(0)
+    known = np.flatnonzero(np.isfinite(nps))
+    if known.size < 2:
+        return ""
+    best, worst = known[np.argmax(nps[known])], known[np.argmin(nps[known])]
+    keys = rows["segment_value"].astype(str).to_numpy()
+    grouping = {"lifecycle_stage": "lifecycle", "rfm_segment": "rfm"}.get(segment, segment)
+    return label("report.text.satisfaction", lang).format(
+        best=category_name(grouping, keys[best], lang, tier_names), best_nps=f"{nps[best]:.0f}",
+        worst=category_name(grouping, keys[worst], lang, tier_names), worst_nps=f"{nps[worst]:.0f}")
+
+
+def model_text(comparison: Any, model_title: str, lang: str = "en") -> str:
+    """Why the purchase model was chosen and how it did in the holdout.
+
+    ``comparison`` is the holdout :class:`~cvm.models.selection.Comparison` (None without a
+    holdout); ``model_title`` names the model used.
+
+    >>> model_text(None, "BG/NBD")
+    'BG/NBD was used as requested. No holdout was kept, so the model was not checked out of sample.'
+    """
+    chosen = None if comparison is None else next(
+        (c for c in comparison.candidates if c.name == comparison.chosen), None)
+    others = [] if comparison is None else [c for c in comparison.candidates
+                                            if c is not chosen and c.purchases is not None]
+    if chosen is not None and chosen.purchases is not None and others:
+        text = label("report.text.model_chosen", lang).format(
+            model=model_title, rmse=f"{chosen.purchases.rmse:.3f}",
+            others=", ".join(f"{c.title} {c.purchases.rmse:.3f}" for c in others))
+    else:
+        text = label("report.text.model_given", lang).format(model=model_title)
+    if chosen is None or chosen.purchases is None:
+        return text + label("report.text.no_holdout", lang)
+    errors = chosen.purchases
+    relative = errors.aggregate_relative_error
+    return text + label("report.text.model_holdout", lang).format(
+        expected=format_number(float(errors.expected_total), lang), actual=format_number(float(errors.actual_total), lang),
+        error=f"{relative:+.1%}".replace("%", " %") if np.isfinite(relative) else "–")
+
+
+def calibration_text(frame: pd.DataFrame, lang: str = "en") -> str:
+    """The customer-weighted average gap between the model's and the actual holdout purchases.
+
+    >>> f = pd.DataFrame({"frequency": ["0", "1"], "customers": [3, 1], "actual": [0.2, 1.0], "predicted": [0.1, 1.2]})
+    >>> calibration_text(f)  # doctest: +ELLIPSIS
+    "Customers are grouped by ...; across groups the model's average is off by 0.12 purchases per customer (weighted by customers)."
+    """
+    if frame is None or len(frame) == 0:
+        return ""
+    gap = np.abs(_column(frame, "predicted") - _column(frame, "actual"))
+    weights = _column(frame, "customers") if "customers" in frame.columns else np.ones(len(frame))
+    keep = np.isfinite(gap) & (weights > 0)
+    if not keep.any():
+        return ""
+    return label("report.text.calibration", lang).format(error=f"{np.average(gap[keep], weights=weights[keep]):.2f}")

@@ -12,8 +12,9 @@ leaves nothing behind.
 Files written (the command: ``cvm analyze`` in ``docs/cli.md``): ``customers.parquet`` and ``customers.csv`` (the
 customer value table with each customer's action and first cross-sell suggestion),
 ``customers.xlsx`` (customers, tiers, pyramid, segments, lifecycle, cohorts, campaigns,
-model), ``model.json`` (fitted models with parameters, intervals and diagnostics) and
-``run.json`` (inputs with checksums, settings, versions, timings and notes).
+model), ``report.html`` (the bilingual report with charts, :mod:`cvm.service.report`),
+``model.json`` (fitted models with parameters, intervals and diagnostics) and ``run.json``
+(inputs with checksums, settings, versions, timings and notes).
 
 >>> from cvm.datasets import dataset_path
 >>> analysis = analyze(dataset_path("cdnow_sample"), holdout="1997-09-30")
@@ -94,6 +95,8 @@ class Analysis:
     cross_sell_check: crosssell.CrossSellEvaluation | None
     actions: pd.DataFrame
     campaigns: dict[str, pd.DataFrame]
+    revenue_by_period: pd.DataFrame
+    """Revenue of the whole base per forecast period (``period_start``, ``revenue``), oldest first."""
     purchase_model: Any
     spend_model: Any
     comparison: Any
@@ -126,13 +129,19 @@ class Analysis:
             else float(chosen.purchases.aggregate_error),
         }
 
+    def report(self, lang: str = "en") -> str:
+        """The HTML report (``report.html``) in ``lang`` (en or zh): one self-contained page."""
+        from cvm.service.report import analysis_report
+
+        return analysis_report(self, lang)
+
     # -- writing ------------------------------------------------------------------------------
 
     def write(self, output_dir: str | Path, *, overwrite: bool = False, lang: str = "en",
               progress: Progress = _silent) -> list[str]:
         """Write every result file into ``output_dir`` atomically; return the file names.
 
-        ``lang`` (en or zh) is the language of the labels in ``customers.xlsx``."""
+        ``lang`` (en or zh) is the language of ``report.html`` and of the labels in ``customers.xlsx``."""
         output_dir = Path(output_dir)
         if output_dir.exists() and (not output_dir.is_dir() or any(output_dir.iterdir())) and not overwrite:
             raise OutputExistsError(f"{output_dir} already exists and is not empty",
@@ -160,6 +169,9 @@ class Analysis:
         progress("writing customers.xlsx")
         write_excel_sheets(self.excel_sheets(lang), folder / "customers.xlsx")
         files.append("customers.xlsx")
+        progress("writing report.html")
+        (folder / "report.html").write_text(self.report(lang), encoding="utf-8")
+        files.append("report.html")
         progress("writing model.json and run.json")
         (folder / "model.json").write_text(
             json.dumps(self.model_document(), ensure_ascii=False, indent=2, default=_json_default) + "\n",
@@ -526,6 +538,8 @@ def analyze(
 
     clock("computing lifecycle stages and warnings")
     panel_frame = panel.to_pandas()
+    revenue_by_period = (panel_frame.groupby("period_start", as_index=False, sort=True)["revenue"].sum()
+                         if len(panel_frame) else pd.DataFrame({"period_start": [], "revenue": []}))
     stages = value.lifecycle  # customer_value staged every period from the same panel
     flows = lifecycle.transitions(stages.history)
     distribution = lifecycle.stage_distribution(stages.history)
@@ -592,7 +606,7 @@ def analyze(
         table=table, value=value, lifecycle=stages, transitions=flows, stage_distribution=distribution,
         early_warning=warned, retention=retention, inter_purchase=inter_purchase,
         referrals=referral_stats, satisfaction=satisfaction, cross_sell=cross, cross_sell_check=cross_check,
-        actions=actions, campaigns=campaigns, purchase_model=purchase, spend_model=spend,
+        actions=actions, campaigns=campaigns, revenue_by_period=revenue_by_period, purchase_model=purchase, spend_model=spend,
         comparison=comparison, diagnostics=diagnostics, observation_end=observation_end,
         calibration_end=cal_end, config=settings, run=run, notes=list(dict.fromkeys(notes)),
     )
