@@ -78,7 +78,7 @@ def test_correctness_terminal_summary(tmp_path, capsys):
     assert code == 0
     assert "客户价值分析" in out and "客户资产" in out and "选用的购买模型" in out
     assert "BG/NBD" in out and "no holdout" not in out
-    assert "wrote 6 files" in out
+    assert "wrote 7 files" in out and "report.html" in out
 
 
 def test_inputchecks_bad_file_reports_and_writes_nothing(tmp_path, capsys):
