@@ -12,7 +12,7 @@ import ibis
 import pytest
 
 from cvm.data.ingest import ingest
-from cvm.data.readers import detect_encoding, read_source
+from cvm.data.readers import detect_encoding, read_source, split_table_parameter
 from cvm.errors import ConfigError, InputFileError
 
 CHINESE = "客户编号,交易日期,金额\n张三,2024年5月3日,￥12.50\n李四,2024/05/04,\"1,000\"\n"
@@ -213,11 +213,38 @@ def test_postgres_table_and_query(pg_url):
         assert [(r["customer_id"], r["date"], r["amount"]) for r in got] == [
             ("a", dt.date(2024, 1, 1), 5.0), ("b", dt.date(2024, 1, 2), 6.0)]
         assert result.report.issue("unmatched_return").count == 1
+        # the URL names the table itself, beside its own parameters
+        sep = "&" if "?" in pg_url else "?"
+        raw = read_source(f"{pg_url}{sep}application_name=cvm-test&table={name}")
+        assert raw.name == name
+        assert [(r["客户编号"], r["source_row"]) for r in rows(raw)] == [
+            ("a", 1), ("a", 2), ("b", 3)]
+        with pytest.raises(ConfigError, match="names table"):
+            read_source(f"{pg_url}{sep}table={name}", table_name="other")
+        with pytest.raises(InputFileError, match="cannot read"):
+            read_source(f"{pg_url}{sep}table={name}_missing")
         # a query
         raw = read_source(pg_url, query=f"SELECT 客户编号 FROM {name} WHERE 金额 = '5'")
         assert [r["客户编号"] for r in rows(raw)] == ["a"]
     finally:
         con.raw_sql(f"DROP TABLE IF EXISTS {name} CASCADE")
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("postgresql://me@db/shop?table=orders", ("postgresql://me@db/shop", "orders")),
+    ("postgres://me@db/shop?table=%E8%AE%A2%E5%8D%95&sslmode=require",
+     ("postgres://me@db/shop?sslmode=require", "订单")),
+    ("postgresql://me@db/shop?options=-c%20work_mem%3D64MB",
+     ("postgresql://me@db/shop?options=-c%20work_mem%3D64MB", None)),
+])
+def test_table_parameter_of_a_postgres_url(url, expected):
+    assert split_table_parameter(url) == expected
+
+
+@pytest.mark.parametrize("url", ["postgresql://me@db/shop?table=", "postgresql://me@db/shop?table=a&table=b"])
+def test_inputchecks_table_parameter(url):
+    with pytest.raises(ConfigError, match="one table"):
+        read_source(url)
 
 
 def test_ibis_table_source():

@@ -87,7 +87,8 @@ def ingest(
     """Read, map, validate and load ``source`` as CVM table ``table``.
 
     ``source``: a file path (CSV, .xlsx, Parquet, DuckDB), a ``postgresql://`` URL (with
-    ``source_table`` or ``query``), a table name on backend ``con``, or an Ibis table (its
+    ``source_table`` or ``query``, or ``?table=NAME`` in the URL), a table name on backend
+    ``con``, or an Ibis table (its
     backend is used). ``mapping``: a YAML file or dict; ``columns``: overrides
     (``{"date": "下单时间"}`` or ``["date=下单时间"]``); ``dayfirst``: the order of
     ``03/05/2024`` dates (None: inferred from the values). See :mod:`cvm.data.validation` for

@@ -124,10 +124,11 @@ def read_source(
 
     ``source`` is one of: a path to a CSV (optionally gzipped), ``.xlsx``, Parquet or DuckDB
     file (``table_name`` picks the DuckDB table; default: the only one); a URL
-    ``postgresql://…`` with ``table_name`` or ``query``; a table name with ``con`` an Ibis
-    backend (PostgreSQL, Spark, DuckDB); or an Ibis table. ``sheet`` picks an Excel sheet by
-    name or 0-based index (default: the first). File sources land in ``con`` when it is a
-    DuckDB backend, else in a new in-memory DuckDB.
+    ``postgresql://…`` with ``table_name`` or ``query``, or naming its table itself as
+    ``postgresql://user@host/db?table=orders`` (see :func:`split_table_parameter`); a table
+    name with ``con`` an Ibis backend (PostgreSQL, Spark, DuckDB); or an Ibis table.
+    ``sheet`` picks an Excel sheet by name or 0-based index (default: the first). File
+    sources land in ``con`` when it is a DuckDB backend, else in a new in-memory DuckDB.
     """
     if isinstance(source, ir.Table):
         name = table_name or getattr(source.op(), "name", None) or "table"
@@ -136,6 +137,14 @@ def read_source(
     if text.lower().startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         from cvm.data.connect import _redact, postgres_connection
 
+        text, url_table = split_table_parameter(text)
+        if url_table is not None:
+            if (table_name is not None and table_name != url_table) or query is not None:
+                other = "a query" if query is not None else f"table {table_name!r}"
+                raise ConfigError(
+                    f"{_redact(text)}: the URL names table {url_table!r} and {other} is given too",
+                    hint="name the table once: in the URL (?table=NAME) or as the source table")
+            table_name = url_table
         pg = postgres_connection(text)
         return _read_db_table(pg, table_name, query, _redact(text))
     if con is not None and (query is not None or not Path(text).exists()):
@@ -167,6 +176,37 @@ def read_source(
         f"{path.name}: unknown file type {suffix or '(no extension)'!r}",
         hint="use a .csv, .xlsx, .parquet or .duckdb file",
     )
+
+
+def split_table_parameter(url: str) -> tuple[str, str | None]:
+    """Split the ``table`` parameter off a PostgreSQL URL: ``(url without it, table or None)``.
+
+    ``table`` is not a connection parameter, so the URL that connects is the one without it;
+    every other parameter (``sslmode``, ``options`` …) stays as it was written.
+
+    >>> split_table_parameter("postgresql://me@db:5432/shop?sslmode=require&table=orders")
+    ('postgresql://me@db:5432/shop?sslmode=require', 'orders')
+    >>> split_table_parameter("postgresql://me@db/shop")
+    ('postgresql://me@db/shop', None)
+    """
+    from urllib.parse import unquote
+
+    base, sep, query = url.partition("?")
+    if not sep:
+        return url, None
+    kept, tables = [], []
+    for part in query.split("&"):
+        key, _, value = part.partition("=")
+        if unquote(key) == "table":
+            tables.append(unquote(value))
+        elif part:
+            kept.append(part)
+    if not tables:
+        return url, None
+    if len(tables) > 1 or not tables[0]:
+        raise ConfigError("a PostgreSQL URL names one table: ?table=NAME",
+                          hint="for example postgresql://user@host/db?table=orders")
+    return base + ("?" + "&".join(kept) if kept else ""), tables[0]
 
 
 # -- CSV --------------------------------------------------------------------------------------
