@@ -3,8 +3,8 @@
 The bundled CDNOW 1/10 sample (2,357 customers) is loaded as it is in its CSV file (typed
 columns: integer ids, dates, quantities, amounts) into a PostgreSQL table and a Spark view,
 and analysed from there with the calibration end 1997-09-30: on PostgreSQL through its URL
-with ``source_table`` (what ``--source-table`` says on the command line) and as an Ibis table,
-on Spark as an Ibis table. Each result is checked against the DuckDB analysis of the CSV file:
+(``postgresql://…?table=NAME``, then the URL with the ``source_table`` ingest option) and as
+an Ibis table, on Spark as an Ibis table. Each result is checked against the DuckDB analysis of the CSV file:
 
 * the same customers in the same order, the same model chosen, the same tiers, pyramid
   levels, lifecycle stages, RFM segments and playbook actions;
@@ -104,7 +104,8 @@ def test_postgres_url_matches_duckdb_and_reruns_identically(postgres_connection,
     try:
         table = postgres_connection.load(_sample(), prefix="cdnow")
         name = table.op().name
-        first, first_bytes = _run(url, tmp_path, "first", ingest_options={"source_table": name})
+        sep = "&" if "?" in url else "?"
+        first, first_bytes = _run(f"{url}{sep}table={name}", tmp_path, "first")
         second, second_bytes = _run(url, tmp_path, "second", ingest_options={"source_table": name})
     finally:
         postgres_connection.drop_loaded()
