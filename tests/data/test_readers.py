@@ -221,8 +221,12 @@ def test_postgres_table_and_query(pg_url):
             ("a", 1), ("a", 2), ("b", 3)]
         with pytest.raises(ConfigError, match="names table"):
             read_source(f"{pg_url}{sep}table={name}", table_name="other")
-        with pytest.raises(InputFileError, match="cannot read"):
+        with pytest.raises(InputFileError, match="has no table") as missing:
             read_source(f"{pg_url}{sep}table={name}_missing")
+        assert missing.value.hint.startswith("use one of: ")
+        with pytest.raises(ConfigError, match="either a table name or a query") as neither:
+            read_source(pg_url)
+        assert "?table=NAME" in neither.value.hint
         # a query
         raw = read_source(pg_url, query=f"SELECT 客户编号 FROM {name} WHERE 金额 = '5'")
         assert [r["客户编号"] for r in rows(raw)] == ["a"]

@@ -506,7 +506,9 @@ def read_duckdb_file(path: str | Path, table_name: str | None = None, *,
 
 def _read_db_table(con: Any, table_name: str | None, query: str | None, where: str) -> RawSource:
     if (table_name is None) == (query is None):
-        raise ConfigError(f"{where}: give either a table name or a query")
+        raise ConfigError(f"{where}: give either a table name or a query",
+                          hint="for a PostgreSQL URL, name the table in it: "
+                          "postgresql://user@host/db?table=NAME")
     try:
         if query is not None:
             name = "query"
@@ -522,8 +524,23 @@ def _read_db_table(con: Any, table_name: str | None, query: str | None, where: s
             t = con.table(table_name)
             name = table_name
     except Exception as exc:
+        if query is None:
+            _raise_if_missing(con, table_name, where)
         raise InputFileError(f"{where}: cannot read {table_name or 'the query'}: {exc}") from exc
     return _from_table(t, name, ordered=getattr(con, "name", None) == "duckdb")
+
+
+def _raise_if_missing(con: Any, table_name: str, where: str) -> None:
+    """Raise a clear error, naming some tables there are, when ``con`` has no ``table_name``."""
+    try:
+        tables = sorted(con.list_tables())
+    except Exception:  # pragma: no cover - listing is only for the message
+        return
+    if table_name in tables:
+        return
+    shown = ", ".join(tables[:20]) + (f" … ({len(tables)} in all)" if len(tables) > 20 else "")
+    raise InputFileError(f"{where}: has no table {table_name!r}",
+                         hint=f"use one of: {shown}" if tables else "the database has no tables")
 
 
 def _is_ordered_backend(t: ir.Table) -> bool:
