@@ -567,7 +567,10 @@ def materialize(expr: ir.Table, prefix: str = "table") -> ir.Table:
 
     Used instead of ``Table.cache()``: with sqlglot 30, Ibis 12 renders the ``DROP TABLE`` of
     its cache finaliser as empty SQL, which raises in a garbage-collection callback. Temporary
-    tables made here live as long as the connection.
+    tables made here live as long as the connection. PostgreSQL never scans a temporary table
+    with parallel workers, so sums over one add their terms in one order every time: reruns
+    give identical bits (a parallel aggregate's partial sums meet in whatever order the
+    workers finish).
     """
     backend = expr._find_backend(use_default=True)
     if backend.name == "pyspark":
