@@ -253,6 +253,18 @@ def test_excel_refuses_a_sheet_larger_than_excel_allows(tmp_path):
         write_excel_sheets({"wide": wide}, tmp_path / "wide.xlsx")
 
 
+def test_excel_columns_past_z_keep_their_places(tmp_path):
+    from cvm.data.export import write_excel_sheets
+
+    frame = pd.DataFrame({f"c{j}": [j, None if j % 7 == 3 else -j] for j in range(60)})
+    write_excel_sheets({"wide": frame}, tmp_path / "wide.xlsx")
+    back = pd.read_excel(tmp_path / "wide.xlsx")
+    assert back.columns.tolist() == frame.columns.tolist()
+    assert back.iloc[0].tolist() == list(range(60))
+    assert back.iloc[1].isna().tolist() == [j % 7 == 3 for j in range(60)]
+    assert back["c58"].tolist() == [58, -58] and back["c26"].tolist() == [26, -26]
+
+
 def test_excel_refuses_sheet_names_excel_would_merge(tmp_path):
     from cvm.data.export import write_excel_sheets
 
