@@ -24,7 +24,8 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 setup: $(STAMP)
 
 demo: setup
-	$(BIN)/cvm demo --output cvm-demo --overwrite
+	$(BIN)/cvm datasets export cdnow_sample cvm-demo/data --overwrite
+	$(BIN)/cvm analyze cvm-demo/data/transactions.csv --holdout 1997-09-30 -o cvm-demo/results --overwrite
 
 test: setup
 	$(BIN)/python -m pytest
