@@ -374,10 +374,22 @@ def _read_inputs(paths: Mapping[str, Any], options: Mapping[str, IngestOptions],
         if name != "transactions" and "transactions" in tables:
             result = _on_backend_of(result, tables["transactions"].table)
         tables[name] = result
-        inputs[name] = {"source": str(source), "sha256": _checksum(source), "rows": result.report.n_rows}
+        inputs[name] = {"source": _source_label(source), "sha256": _checksum(source),
+                        "rows": result.report.n_rows}
         reports[name] = json.dumps(result.report.to_dict(), ensure_ascii=False, indent=2,
                                    default=_json_default) + "\n"
     return tables, inputs, reports
+
+
+def _source_label(source: Any) -> str:
+    """How run.json names an input: a file path, a URL without its password, or a database
+    table as ``backend:name``."""
+    from cvm.data.connect import _redact
+
+    if isinstance(source, ibis.expr.types.Table):
+        backend = source._find_backend(use_default=True).name
+        return f"{backend}:{getattr(source.op(), 'name', None) or 'expression'}"
+    return _redact(str(source))
 
 
 def _on_backend_of(result: Any, transactions: Any) -> Any:
