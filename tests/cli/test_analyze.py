@@ -54,7 +54,12 @@ def test_correctness_sample_writes_every_file(sample_runs):
                             "campaigns", "model"]
     assert list(sheets["customers"].columns) == [c for c in EXCEL_CUSTOMER_COLUMNS if c in table.columns
                                                  or f"{c}_en" in table.columns]
-    assert len(sheets["campaigns"]) == 2357
+    campaigns = sheets["campaigns"]
+    assert len(campaigns) == 2357 and list(campaigns.columns) == [
+        "action", "action_name", "rank", "customer_id", "expected_value", "style", "rule"]
+    win_back = campaigns[campaigns["action"] == "win_back"]
+    assert (win_back["action_name"] == "win back").all() and list(win_back["rank"]) == list(range(1, len(win_back) + 1))
+    assert win_back["expected_value"].is_monotonic_decreasing
     model = json.loads((out / "model.json").read_text())
     assert model["calibration_end"] == "1997-09-30" and model["observation_end"] == "1998-06-30"
     assert model["comparison"]["chosen"] == model["purchase_model"]["model"]
@@ -68,7 +73,7 @@ def test_correctness_sample_writes_every_file(sample_runs):
 
 def test_consistency_reruns_give_byte_identical_tables(sample_runs):
     base, _ = sample_runs
-    for name in ("customers.parquet", "customers.csv", "model.json", "report.html"):
+    for name in ("customers.parquet", "customers.csv", "customers.xlsx", "model.json", "report.html"):
         assert digest(base / "first" / name) == digest(base / "second" / name), name
 
 
