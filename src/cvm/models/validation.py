@@ -156,9 +156,15 @@ def tracking(
     birth = np.asarray(birth, dtype=float)
     ends = np.asarray(period_ends, dtype=float)
     w = np.ones_like(birth) if weights is None else np.asarray(weights, dtype=float)
+    if w.shape != birth.shape:
+        raise InvalidDataError(f"weights has {w.size} values but birth has {birth.size}")
+    # customers born at the same time expect the same: evaluate each birth time once, weighted
+    # by how many were born then (a base of millions has a few thousand distinct first days)
+    births, position = np.unique(birth, return_inverse=True)
+    w = np.bincount(position.ravel(), weights=w.ravel(), minlength=births.size)
     cumulative = np.empty(ends.size)
     for k, end in enumerate(ends):  # one vectorised call per period, not per customer
-        age = np.clip(end - birth, 0.0, None)
+        age = np.clip(end - births, 0.0, None)
         cumulative[k] = float(np.einsum("i,i->", w, model.expected_purchases_new_customer(age)))
     expected = np.diff(cumulative, prepend=0.0)
     actual_arr = None if actual is None else np.asarray(actual, dtype=float)

@@ -160,20 +160,22 @@ class Analysis:
         return files
 
     def _write_files(self, folder: Path, lang: str, progress: Progress) -> list[str]:
-        files: list[str] = []
-        table = _for_export(self.table)
-        progress("writing customers.parquet and customers.csv")
-        for suffix in ("parquet", "csv"):
-            write_table(pa.Table.from_pandas(table, preserve_index=False), folder / f"customers.{suffix}")
-            files.append(f"customers.{suffix}")
-        progress("writing customers.xlsx")
-        # the workbook's creation time is the observation end, so reruns give identical bytes
-        write_excel_sheets(self.excel_sheets(lang), folder / "customers.xlsx",
-                           created=dt.datetime.combine(self.observation_end, dt.time()))
-        files.append("customers.xlsx")
-        progress("writing report.html")
-        (folder / "report.html").write_text(self.report(lang), encoding="utf-8")
-        files.append("report.html")
+        from concurrent.futures import ThreadPoolExecutor
+
+        files = ["customers.parquet", "customers.csv", "customers.xlsx", "report.html"]
+        arrow = pa.Table.from_pandas(_for_export(self.table), preserve_index=False)
+        sheets = self.excel_sheets(lang)
+        progress("writing customers.parquet, .csv, .xlsx and report.html")
+        # the tables are written by Arrow, DuckDB and zlib, which release the GIL, while the
+        # report is drawn here; the workbook's creation time is the observation end, so reruns
+        # give identical bytes
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="cvm-write") as pool:
+            tables = pool.submit(lambda: [write_table(arrow, folder / name) for name in files[:2]])
+            workbook = pool.submit(write_excel_sheets, sheets, folder / "customers.xlsx",
+                                   created=dt.datetime.combine(self.observation_end, dt.time()))
+            (folder / "report.html").write_text(self.report(lang), encoding="utf-8")
+            tables.result()
+            workbook.result()
         progress("writing model.json and run.json")
         (folder / "model.json").write_text(
             json.dumps(self.model_document(), ensure_ascii=False, indent=2, default=_json_default) + "\n",
