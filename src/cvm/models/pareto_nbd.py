@@ -52,9 +52,9 @@ from scipy import integrate
 from scipy.special import expit, gammaln, hyp2f1, hyperu, roots_laguerre
 
 from cvm.errors import ConfigError
-from cvm.models.base import CustomerModel, check_frequency_recency_T, chunked, require
+from cvm.models.base import CustomerModel, PreparedCustomers, check_frequency_recency_T, chunked, require
 from cvm.models.betageo import NO_DROPOUT
-from cvm.models.engine import Parameter, levels
+from cvm.models.engine import Parameter, factorize, levels
 from cvm.models.special import digamma_difference, log_rising
 
 __all__ = [
@@ -75,6 +75,9 @@ TRAPEZOID_STEP = 0.35
 for exponents ``p, q`` up to 1,000 (0.25 up to 1e6, 0.18 beyond: a large exponent narrows the
 strip where the integrand is analytic); checked against adaptive quadrature to about 1e-13
 (``tests/models/test_consistency_pnbd.py``)."""
+
+WEIGHTED_BLOCK = 1 << 22
+"""Elements of the (distinct customers × periods) blocks of :meth:`ParetoNBDModel.weighted_expected_purchases`."""
 
 CLOSED_FORM_MAX_Z = 0.95
 """Above this argument, ``scipy.special.hyp2f1`` is not trusted and the integral is summed."""
@@ -745,6 +748,32 @@ class ParetoNBDModel(CustomerModel):
             )
         return self.params_["r"], self.params_["alpha"], self.params_["s"], self.params_["beta"]
 
+    def _alive(self, batch: PreparedCustomers) -> np.ndarray:
+        """P(alive) now of every prepared customer, computed once per batch (the costly part)."""
+        return batch.cached("alive", lambda: self._predict(probability_alive, batch))
+
+    def _horizon_terms(self, customers: Any) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+        """What :func:`expected_purchases` needs beyond the horizon, once per prepared batch.
+
+        ``E[X(t)] = scale * _lifetime_integral(s, beta + T, t)`` with the customer-only
+        ``scale = P(alive) (r+x)/(alpha+T)`` (the same operations as :func:`expected_purchases`, so
+        the same numbers); the lifetime integral depends on the customer only through
+        ``(s, beta + T)``, returned as its distinct rows and each customer's index into them.
+        """
+        batch = self._prepared(customers)
+
+        def compute():
+            data = batch.data
+            shape = data["frequency"].shape
+            params = self.customer_params(self.params_, data)
+            r, alpha, s, beta = (np.broadcast_to(np.asarray(params[k], dtype=float), shape)
+                                 for k in ("r", "alpha", "s", "beta"))
+            scale = self._alive(batch) * (r + data["frequency"]) / (alpha + data["T"])
+            distinct, index = factorize({"s": s, "B": beta + data["T"]})
+            return scale, distinct, index
+
+        return batch.cached("horizon_terms", compute)
+
     def expected_purchases(self, customers: Any, t) -> np.ndarray:
         """Expected purchases of each customer in the next ``t`` time units (scalar or per customer)."""
         return self._predict(expected_purchases, customers, _non_negative(t, "t"))
@@ -753,19 +782,56 @@ class ParetoNBDModel(CustomerModel):
         """Expected purchases in each future period: ``edges`` are period ends after T.
 
         Returns an array (customers × periods) whose column k is the expectation in
-        ``(T + edges[k-1], T + edges[k]]`` (with ``edges[-1] = 0``).
+        ``(T + edges[k-1], T + edges[k]]`` (with ``edges[-1] = 0``). P(alive) is computed once
+        (and kept with prepared customers), not once per period.
         """
         edges = _non_negative(edges, "edges").reshape(-1)
+        scale, distinct, index = self._horizon_terms(customers)
+        out = np.empty((edges.size, scale.size))  # period by period, so each column is contiguous
+        previous = np.zeros(scale.size)
+        for k, edge in enumerate(edges):
+            cumulative = scale * _lifetime_integral(distinct["s"], distinct["B"], edge)[index]
+            np.subtract(cumulative, previous, out=out[k])
+            previous = cumulative
+        return out.T
 
-        def block(*columns):
-            cumulative = np.stack([expected_purchases(*columns, e) for e in edges], axis=1)
-            return np.diff(cumulative, axis=1, prepend=0.0)
+    def weighted_expected_purchases(self, customers: Any, edges, period_weights) -> np.ndarray:
+        """``sum_k period_weights[k] * expected purchases in period k`` per customer.
 
-        return self._predict(block, customers)
+        The same as ``expected_purchases_by_period(customers, edges) @ period_weights``
+        (discount factors, say), to rounding, without the customers × periods table: the
+        customer-only factor is taken out of the sum, which is formed once per distinct
+        ``(s, beta + T)``.
+
+        >>> model = ParetoNBDModel.from_params(ParetoNBDModel.example_params)
+        >>> customers = {"frequency": [0.0, 4.0], "recency": [0.0, 30.0], "T": [39.0, 39.0]}
+        >>> edges, weights = np.array([4.0, 8.0, 12.0]), np.array([0.99, 0.98, 0.97])
+        >>> by_period = model.expected_purchases_by_period(customers, edges) @ weights
+        >>> bool(np.allclose(model.weighted_expected_purchases(customers, edges, weights), by_period, rtol=1e-14))
+        True
+        """
+        edges = _non_negative(edges, "edges").reshape(-1)
+        period_weights = np.asarray(period_weights, dtype=float).reshape(-1)
+        if edges.size != period_weights.size:
+            raise ConfigError(f"{period_weights.size} period weights for {edges.size} periods")
+        scale, distinct, index = self._horizon_terms(customers)
+        s, B = distinct["s"], distinct["B"]
+        per_distinct = np.empty(B.size)
+        rows = max(1, WEIGHTED_BLOCK // max(edges.size, 1))  # bounded (distinct rows × periods) blocks
+        for start in range(0, B.size, rows):
+            part = slice(start, start + rows)
+            cumulative = _lifetime_integral(s[part, None], B[part, None], edges[None, :])
+            per_distinct[part] = np.einsum("ij,j->i", np.diff(cumulative, axis=1, prepend=0.0), period_weights)
+        return scale * per_distinct[index]
 
     def probability_alive(self, customers: Any, t=0.0) -> np.ndarray:
         """P(alive) now, or ``t`` time units after the end of observation."""
-        return self._predict(probability_alive_at, customers, _non_negative(t, "t"))
+        t = _non_negative(t, "t")
+        if isinstance(customers, PreparedCustomers) and customers.model is self and not np.any(t > 0):
+            # at t = 0 the survival factor of probability_alive_at is exactly 1
+            alive = self._alive(self._prepared(customers))
+            return np.broadcast_to(alive, np.broadcast_shapes(alive.shape, t.shape)).copy()
+        return self._predict(probability_alive_at, customers, t)
 
     def expected_purchases_new_customer(self, t) -> np.ndarray:
         """E[X(t)] for a customer just acquired."""
