@@ -62,12 +62,20 @@ def test_bad_settings_are_clear_errors():
     assert discount_edges(2.5, steps=5).tolist() == [0.5, 1.0, 1.5, 2.0, 2.5]
 
 
+class _PeriodsOnly:
+    """A purchase model seen through ``read_columns`` and ``expected_purchases_by_period`` only."""
+
+    def __init__(self, model):
+        self.read_columns = model.read_columns
+        self.expected_purchases_by_period = model.expected_purchases_by_period
+
+
 def test_clv_in_blocks_of_customers_equals_all_at_once(monkeypatch):
     """Models without a weighted shortcut sum their slices a block of customers at a time."""
     from cvm.models import clv as clv_module
     from cvm.models.pareto_nbd import ParetoNBDModel
 
-    model = ParetoNBDModel.from_params(ParetoNBDModel.example_params)
+    model = _PeriodsOnly(ParetoNBDModel.from_params(ParetoNBDModel.example_params))
     customers = ParetoNBDModel.simulate(ParetoNBDModel.example_params, 1000, seed=4)
     whole = clv_module.discounted_expected_purchases(model, customers, horizon=52, discount_rate=0.002)
     monkeypatch.setattr(clv_module, "CLV_BLOCK", 37)
