@@ -622,24 +622,6 @@ def period_panel(
             product_cost=zero_cost,
             marketing_cost=mc.marketing_cost.cast("float64"),
         ))
-    if dense:
-        keys = parts[0].select("customer_id", "period_start")
-        for part in parts[1:]:
-            keys = keys.union(part.select("customer_id", "period_start"))
-        firsts = keys.group_by("customer_id").aggregate(_first=keys.period_start.min())
-        end_start = _period_start(ibis.date(end), period)
-        n_periods = _period_number(end_start, period) - _period_number(firsts._first, period) + 1
-        grid = firsts.select(
-            "customer_id", "_first", _k=ibis.range(0, n_periods)
-        ).unnest("_k")
-        parts.append(grid.select(
-            "customer_id",
-            period_start=_add_periods(grid._first, grid._k, period),
-            orders=ibis.literal(0, "int64"),
-            revenue=_zero(),
-            product_cost=zero_cost,
-            marketing_cost=_zero(),
-        ))
     if len(parts) == 1:
         panel = parts[0]
     else:
@@ -649,6 +631,25 @@ def period_panel(
             revenue=rows.revenue.sum(),
             product_cost=rows.product_cost.sum(),
             marketing_cost=rows.marketing_cost.sum(),
+        )
+    if dense:
+        # every period from the customer's first to the end's, joined to the active ones (a
+        # join, not a union aggregated again: 2.5 times as fast on a million customers)
+        firsts = panel.group_by("customer_id").aggregate(_first=panel.period_start.min())
+        end_start = _period_start(ibis.date(end), period)
+        n_periods = _period_number(end_start, period) - _period_number(firsts._first, period) + 1
+        grid = firsts.select(
+            "customer_id", "_first", _k=ibis.range(0, n_periods)
+        ).unnest("_k")
+        grid = grid.select("customer_id", period_start=_add_periods(grid._first, grid._k, period))
+        joined = grid.left_join(panel, ["customer_id", "period_start"])
+        panel = joined.select(
+            grid.customer_id,
+            grid.period_start,
+            orders=joined.orders.fill_null(0).cast("int64"),
+            revenue=joined.revenue.fill_null(0.0),
+            product_cost=joined.product_cost.fill_null(0.0) if has_cost else joined.product_cost,
+            marketing_cost=joined.marketing_cost.fill_null(0.0),
         )
     panel = panel.select(
         "customer_id", "period_start", "orders", "revenue", "product_cost", "marketing_cost",
