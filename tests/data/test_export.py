@@ -293,3 +293,23 @@ def test_excel_creation_time_makes_reruns_identical(tmp_path):
     for name in ("a.xlsx", "b.xlsx"):
         write_excel_sheets({"data": _every_cell_type()}, tmp_path / name, created=when)
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+
+
+def test_csv_round_trips_awkward_text_categories_and_names(tmp_path):
+    """Text with commas, quotes and line breaks, categories, missing values, dates and a column
+    name that needs quoting come back from pandas as they went in."""
+    frame = pd.DataFrame({
+        "customer_id": ["007", 'say "hi"', "a,b", "line\nbreak"],
+        "tier": pd.Categorical(["vip", None, "vip", "ordinary"]),
+        "value, net": [1.5, None, -0.1, 1e-12],
+        "day": pd.to_datetime(["2024-01-01", "2024-02-29", None, "1999-12-31"]).date,
+    })
+    out = tmp_path / "t.csv"
+    write_table(frame, out)
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith('"customer_id","tier","value, net","day"\n')  # one name needs quotes: all get them
+    back = pd.read_csv(out, dtype={"customer_id": str, "tier": str}, keep_default_na=False, na_values=[""])
+    assert back["customer_id"].tolist() == frame["customer_id"].tolist()
+    assert back["tier"].fillna("<NA>").tolist() == ["vip", "<NA>", "vip", "ordinary"]
+    assert back["value, net"].fillna(-999.0).tolist() == [1.5, -999.0, -0.1, 1e-12]  # exact
+    assert back["day"].fillna("").tolist() == ["2024-01-01", "2024-02-29", "", "1999-12-31"]
