@@ -645,10 +645,10 @@ def analyze(
 def _with_actions_and_suggestions(table: pd.DataFrame, actions: pd.DataFrame,
                                   cross: crosssell.CrossSell | None) -> pd.DataFrame:
     """The value table with the playbook's action columns and the first cross-sell suggestion."""
-    out = table.copy()
+    out = table.copy(deep=False)  # new columns only: the table's own are shared, not copied
     for column in actions.columns:
         if column != "customer_id" and column not in out.columns:
-            out[column] = actions[column].to_numpy()
+            out[column] = actions[column].array  # by position, keeping categories (no object array)
     if cross is not None:
         first = cross.suggestions[cross.suggestions["rank"] == 1].set_index("customer_id")
         ids = out["customer_id"].astype(str)
