@@ -541,7 +541,7 @@ def fit(
 
 @app.command()
 def analyze(
-    source: Annotated[str, typer.Argument(metavar="TRANSACTIONS", help="Transactions: a .csv, .xlsx, .parquet or .duckdb file, or a postgresql:// URL.", show_default=False)],
+    source: Annotated[str, typer.Argument(metavar="TRANSACTIONS", help="Transactions: a .csv, .xlsx, .parquet or .duckdb file, or a PostgreSQL table as postgresql://USER@HOST/DB?table=NAME.", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the results (written whole or not at all).", show_default=False)],
     customers: Annotated[str | None, typer.Option("--customers", metavar="FILE", help="Customer profiles: acquisition date, channel and cost, demographics.", show_default=False)] = None,
     costs: Annotated[str | None, typer.Option("--costs", metavar="FILE", help="Relationship-marketing costs per customer or segment.", show_default=False)] = None,
@@ -564,7 +564,7 @@ def analyze(
     currency: CurrencyOpt = None,
     as_of: AsOfOpt = None,
 ) -> None:
-    """Analyse a transaction log: customer value, tiers, lifecycle, playbook; tables and models.
+    """Analyse a transaction log: customer value, tiers, lifecycle, playbook; tables, models, report.
 
     Validates the inputs, fits BG/NBD, Pareto/NBD and MBG/NBD on a calibration period and keeps
     the one with the lowest holdout error, refits it on all data with the Gamma-Gamma spend
