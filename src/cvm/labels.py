@@ -322,6 +322,8 @@ TERMS: dict[str, Term] = {
     "report.loyalty_profit.profitability": Term("profitability", "盈利性"),
     "report.lifecycle.title": Term("Lifecycle stages over time", "生命周期阶段分布变化"),
     "report.flows.title": Term("Stage moves: {before} → {after}", "阶段流转：{before} → {after}"),
+    "report.flows.stayed_churned": Term("{count} customers stayed churned (not drawn)",
+                                        "{count} 位客户两期均为流失状态（未绘出）"),
     "report.warning.title": Term("Decline warnings and value at risk", "衰退预警与风险价值"),
     "report.warning.signs": Term("customers showing each warning sign", "出现各预警信号的客户数"),
     "report.warning.at_risk": Term("value at risk by value-matrix cell", "各价值矩阵类别的风险价值"),

@@ -190,8 +190,11 @@ def test_clv_histogram_counts_every_customer_and_says_what_the_last_bar_holds():
 def test_flow_chart_shows_the_last_two_periods(retail):
     moves = retail.transitions
     fig = charts.lifecycle_flow_chart(moves, "en")
-    last = pd.to_datetime(moves["period_start"]).max()
-    assert sum(fig.data[0].link.value) == int(moves.loc[pd.to_datetime(moves["period_start"]) == last, "customers"].sum())
+    last = moves[pd.to_datetime(moves["period_start"]) == pd.to_datetime(moves["period_start"]).max()]
+    lost = (last["from_stage"] == "churned") & (last["to_stage"] == "churned")
+    assert sum(fig.data[0].link.value) == int(last.loc[~lost, "customers"].sum())  # every move but "stayed lost"
+    note = f"{int(last.loc[lost, 'customers'].sum()):,} customers stayed churned (not drawn)"
+    assert lost.any() and any(a.text == note for a in fig.layout.annotations)
     assert fig.layout.title.text == "Stage moves: Nov 2024 → Dec 2024"
     assert charts.lifecycle_flow_chart(moves, "zh").layout.title.text == "阶段流转：2024年11月 → 2024年12月"
 
@@ -255,3 +258,14 @@ def test_a_category_keeps_its_colour_across_charts(retail):
     assert [t.line.color for t in dist.data if t.name == stable] == [charts.COLOURS["lifecycle.stable"]]
     node = list(flows.data[0].node.label).index(stable)
     assert flows.data[0].node.color[node] == charts.COLOURS["lifecycle.stable"]
+
+
+def test_flow_chart_counts_customers_who_stayed_churned_instead_of_drawing_them():
+    moves = pd.DataFrame({"period_start": pd.to_datetime(["2024-02-01"] * 3),
+                          "from_stage": ["churned", "stable", "decline"],
+                          "to_stage": ["churned", "decline", "churned"], "customers": [900, 5, 3]})
+    fig = charts.lifecycle_flow_chart(moves)
+    assert [int(v) for v in fig.data[0].link.value] == [5, 3]
+    assert any(a.text == "900 customers stayed churned (not drawn)" for a in fig.layout.annotations)
+    only_churned = moves.iloc[:1]  # nothing else moved: the lost customers are the chart
+    assert [int(v) for v in charts.lifecycle_flow_chart(only_churned).data[0].link.value] == [900]

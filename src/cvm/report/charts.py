@@ -515,7 +515,8 @@ def lifecycle_flow_chart(transitions: pd.DataFrame, lang: str = "en") -> go.Figu
     """Sankey of customers moving between stages from the second-last period to the last.
 
     ``transitions`` is :func:`cvm.value.lifecycle.transitions`; customers new in the last
-    period come from a "new" node.
+    period come from a "new" node. Customers churned in both periods are not drawn (they
+    would dwarf every move); a note under the chart counts them.
 
     >>> moves = pd.DataFrame({"period_start": pd.to_datetime(["2024-02-01"] * 2),
     ...                       "from_stage": ["stable", "(new)"], "to_stage": ["decline", "exploration"],
@@ -537,6 +538,13 @@ def lifecycle_flow_chart(transitions: pd.DataFrame, lang: str = "en") -> go.Figu
     title = label("report.flows.title", lang).format(before=before, after=_period_name(last, lang))
     if moves.empty:
         return empty_figure(title, lang)
+    # customers lost in both periods would dwarf every move: count them in a note instead
+    stayed = ((moves["from_stage"].astype(str) == "churned") & (moves["to_stage"].astype(str) == "churned")).to_numpy()
+    stayed_churned = int(moves["customers"].to_numpy()[stayed].sum())
+    if stayed.any() and not stayed.all():
+        moves = moves[~stayed]
+    else:
+        stayed_churned = 0
     order = [*STAGES, "(new)"]
     rank = {s: i for i, s in enumerate(order)}
     sources = sorted(set(moves["from_stage"].astype(str)), key=lambda s: rank.get(s, len(order)))
@@ -560,6 +568,10 @@ def lifecycle_flow_chart(transitions: pd.DataFrame, lang: str = "en") -> go.Figu
     for x, text, anchor in ((0.0, before, "left"), (1.0, _period_name(last, lang), "right")):
         fig.add_annotation(x=x, y=1.06, xref="paper", yref="paper", text=f"<b>{text}</b>", showarrow=False,
                            xanchor=anchor)
+    if stayed_churned:
+        fig.add_annotation(x=0.5, y=-0.06, xref="paper", yref="paper", showarrow=False, xanchor="center",
+                           font={"size": 12, "color": "#666"},
+                           text=label("report.flows.stayed_churned", lang).format(count=f"{stayed_churned:,}"))
     return _layout(fig, title, lang, height=480, legend=False)
 
 
