@@ -40,7 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_models import ensure_summary  # noqa: E402  (the CDNOW summary the model benchmarks use)
 from bench_summary import (  # noqa: E402  (the same log, environments and child measurement)
-    cvm_versions, ensure_log, ensure_peer, machine, package_versions, run_measured,
+    cvm_versions, ensure_log, ensure_peer, machine, package_versions, run_measured, source_state,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
     print(f"machine: {machine()}")
-    print(f"CVM: {cvm_versions()}; DuckDB threads: default ({os.cpu_count()})", flush=True)
+    print(f"CVM: {cvm_versions()}; {source_state('src/cvm')}; DuckDB threads: default ({os.cpu_count()})",
+          flush=True)
 
     rows = []
     for name, source, target in _inputs(args, workdir):

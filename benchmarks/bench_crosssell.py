@@ -41,7 +41,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench_summary import cvm_versions, ensure_venv, machine, package_versions, run_measured
+from bench_summary import (
+    cvm_versions, ensure_venv, machine, package_versions, run_measured, source_state,
+)
 
 HERE = Path(__file__).resolve().parent
 START, DAYS = "2020-01-01", 730  # the log spans 2020-01-01 .. 2021-12-30
@@ -270,19 +272,6 @@ def check_agreement(cvm_out: Path, peer_out: Path, tolerance: float = 1e-9) -> t
 
 # -- the parent -------------------------------------------------------------------------------
 
-def source_state() -> str:
-    repo = HERE.parent
-    try:
-        commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--",
-                                "src/cvm/data/baskets.py", "src/cvm/value/crosssell.py"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "not a git checkout"
-    return f"commit {commit}" + (" (baskets.py or crosssell.py modified)" if dirty else "")
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_cvm_child":  # internal: one measured CVM step
@@ -312,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
     print(f"machine: {machine()}")
-    print(f"CVM: {cvm_versions()}; {source_state()}; DuckDB memory_limit {args.memory_limit}, "
+    state = source_state("src/cvm/data/baskets.py", "src/cvm/value/crosssell.py")
+    print(f"CVM: {cvm_versions()}; {state}; DuckDB memory_limit {args.memory_limit}, "
           f"threads: DuckDB default ({os.cpu_count()})")
     peer = None if args.skip_peer else ensure_peer(workdir)
     if peer:

@@ -43,7 +43,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench_summary import ensure_peer, ensure_venv, machine, run_measured
+from bench_summary import ensure_peer, ensure_venv, machine, run_measured, source_state
 
 HERE = Path(__file__).resolve().parent
 STEPS = ("bgnbd", "pnbd", "gamma_gamma", "predict")
@@ -180,21 +180,6 @@ def versions(python: str, modules: list[str]) -> str:
     return done.stdout.strip()
 
 
-def source_state() -> str:
-    """The commit CVM runs from, and whether src/cvm/models differs from it."""
-    repo = HERE.parent
-    try:
-        commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(repo), "status", "--porcelain", "--", "src/cvm/models"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "not a git checkout"
-    return f"commit {commit}" + (" (src/cvm/models modified)" if dirty else "")
-
-
 # -- the table ---------------------------------------------------------------------------------
 
 def agree3(a: float, b: float) -> bool:
@@ -243,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
     print(f"machine: {machine()}")
     cvm_versions = versions(sys.executable, ["cvm", "numpy", "scipy", "pyarrow"])
-    print(f"CVM: {cvm_versions}; {source_state()}")
+    print(f"CVM: {cvm_versions}; {source_state('src/cvm/models')}")
     peers = {}
     if "lifetimes" not in args.skip_peer:
         peers["lifetimes"] = str(ensure_peer(workdir))

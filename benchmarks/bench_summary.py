@@ -155,18 +155,17 @@ def cvm_versions() -> str:
             f"pyarrow {pyarrow.__version__}, Python {platform.python_version()}")
 
 
-def source_state() -> str:
-    """The commit CVM runs from, and whether the summaries module differs from it."""
+def source_state(*paths: str) -> str:
+    """The commit CVM runs from, and whether any of ``paths`` (in the repository) differ from it."""
     repo = HERE.parent
     try:
         commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
                                 capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--",
-                                "src/cvm/data/summaries.py"], capture_output=True, text=True,
-                               check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", *paths],
+                               capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "not a git checkout"
-    return f"commit {commit}" + (" (summaries.py modified)" if dirty else "")
+    return f"commit {commit}" + (f" ({' or '.join(paths)} modified)" if dirty else "")
 
 
 def machine() -> str:
@@ -232,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
     print(f"machine: {machine()}")
-    print(f"CVM: {cvm_versions()}; {source_state()}; DuckDB memory_limit {args.memory_limit}, "
+    state = source_state("src/cvm/data/summaries.py")
+    print(f"CVM: {cvm_versions()}; {state}; DuckDB memory_limit {args.memory_limit}, "
           f"threads: DuckDB default ({os.cpu_count()})")
     peer = None if args.skip_peer else ensure_peer(workdir)
     if peer:
