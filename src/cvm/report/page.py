@@ -33,7 +33,7 @@ import plotly.graph_objects as go
 
 from cvm.errors import ConfigError
 from cvm.labels import label
-from cvm.report.charts import category_name, format_number, format_share
+from cvm.report.charts import _period_name, category_name, format_number, format_share
 
 __all__ = [
     "Section", "KPI", "render_report", "headline_kpis", "pareto_text", "pyramid_text",
@@ -322,6 +322,14 @@ def campaign_text(lists: Mapping[str, pd.DataFrame], lang: str = "en") -> str:
         best=category_name("playbook.action", best[0], lang), value=format_number(best[2], lang))
 
 
+def _highest_and_lowest(values: np.ndarray) -> tuple[int, int] | None:
+    """Positions of the highest and the lowest known value (None with fewer than two known)."""
+    known = np.flatnonzero(np.isfinite(values))
+    if known.size < 2:
+        return None
+    return int(known[np.argmax(values[known])]), int(known[np.argmin(values[known])])
+
+
 def channel_text(equity: pd.DataFrame, lang: str = "en") -> str:
     """The acquisition channels with the highest and the lowest CLV / acquisition cost.
 
@@ -336,10 +344,10 @@ def channel_text(equity: pd.DataFrame, lang: str = "en") -> str:
     if "grouping" in equity.columns:
         rows = equity[(equity["grouping"].astype(str) == "acquisition_channel").to_numpy()]
     ratio = _column(rows, "clv_to_cac") if len(rows) else np.zeros(0)
-    known = np.flatnonzero(np.isfinite(ratio))
-    if known.size < 2:
+    extremes = _highest_and_lowest(ratio)
+    if extremes is None:
         return ""
-    best, worst = known[np.argmax(ratio[known])], known[np.argmin(ratio[known])]
+    best, worst = extremes
     groups = rows["group"].astype(str).to_numpy()
     return label("report.text.channel", lang).format(
         best=groups[best], ratio=f"{ratio[best]:,.1f}", worst=groups[worst], worst_ratio=f"{ratio[worst]:,.1f}")
@@ -464,8 +472,6 @@ def flows_text(transitions: pd.DataFrame, lang: str = "en") -> str:
     def into(stage: str) -> str:
         return f"{int(count[moved & (after == stage).to_numpy()].sum()):,}"
 
-    from cvm.report.charts import _period_name
-
     return label("report.text.flows", lang).format(
         period=_period_name(periods.max(), lang), moved=f"{int(count[moved].sum()):,}",
         declined=into("decline"), churned=into("churned"), recovered=into("recovered"))
@@ -499,10 +505,10 @@ def satisfaction_text(by_segment: pd.DataFrame, lang: str = "en", segment: str =
         return ""
     rows = by_segment[(by_segment["segment"].astype(str) == segment).to_numpy()]
     nps = _column(rows, "nps") if len(rows) else np.zeros(0)
-    known = np.flatnonzero(np.isfinite(nps))
-    if known.size < 2:
+    extremes = _highest_and_lowest(nps)
+    if extremes is None:
         return ""
-    best, worst = known[np.argmax(nps[known])], known[np.argmin(nps[known])]
+    best, worst = extremes
     keys = rows["segment_value"].astype(str).to_numpy()
     grouping = {"lifecycle_stage": "lifecycle", "rfm_segment": "rfm"}.get(segment, segment)
     return label("report.text.satisfaction", lang).format(
