@@ -177,7 +177,7 @@ def expected_value(row: pd.Series, basis: str) -> float:
     if basis == "value_at_risk":
         if np.isnan(p) or np.isnan(clv):
             return np.nan
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):  # a huge clv / p is inf, and inf * 0 is nan
             return clv / p * (1 - p) if p > 0 else 0.0
     if basis == "expected_spend":
         return row["expected_spend"] * p
