@@ -31,6 +31,7 @@ from cvm.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
+    import numpy as np
 
 GREGORIAN_YEAR_DAYS = 365.2425
 """Mean length of the Gregorian calendar year in days (400-year cycle)."""
@@ -149,6 +150,46 @@ class TimeUnit(StrEnum):
         months = {TimeUnit.MONTH: 1, TimeUnit.QUARTER: 3, TimeUnit.YEAR: 12}[self]
         index = start.year * 12 + start.month - 1 + months
         return dt.date(index // 12, index % 12 + 1, 1)
+
+    def period_numbers(self, days: "np.ndarray") -> "np.ndarray":
+        """The calendar period (consecutive whole numbers since 1970) of each day number
+        (days since 1970-01-01, an integer array).
+
+        >>> import numpy as np
+        >>> TimeUnit.MONTH.period_numbers(np.array([0, 31, 59]))   # 1970-01-01, 02-01, 03-01
+        array([0, 1, 2])
+        """
+        import numpy as np
+
+        days = np.asarray(days, dtype=np.int64)
+        if self is TimeUnit.DAY:
+            return days
+        if self is TimeUnit.WEEK:
+            return (days + 3) // 7  # 1970-01-01 is a Thursday: week 0 starts on Monday 1969-12-29
+        months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        if self is TimeUnit.MONTH:
+            return months
+        if self is TimeUnit.QUARTER:
+            return months // 3
+        return months // 12
+
+    def first_days(self, numbers: "np.ndarray") -> "np.ndarray":
+        """The first day (days since 1970-01-01, int64) of each period number of
+        :meth:`period_numbers`.
+
+        >>> import numpy as np
+        >>> TimeUnit.WEEK.first_days(np.array([0, 1])).astype("datetime64[D]")
+        array(['1969-12-29', '1970-01-05'], dtype='datetime64[D]')
+        """
+        import numpy as np
+
+        numbers = np.asarray(numbers, dtype=np.int64)
+        if self is TimeUnit.DAY:
+            return numbers
+        if self is TimeUnit.WEEK:
+            return numbers * 7 - 3
+        months = {TimeUnit.MONTH: 1, TimeUnit.QUARTER: 3, TimeUnit.YEAR: 12}[self]
+        return (numbers * months).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
 
     def future_periods(self, observation_end: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
         """The next ``count`` calendar periods after ``observation_end``, as (first, last) days.

@@ -230,27 +230,12 @@ def _numbers(table: pd.DataFrame, column: str, what: str, *, allow_missing: bool
 
 def _period_numbers(days: np.ndarray, period: TimeUnit) -> np.ndarray:
     """The calendar period of each day number, as consecutive integers."""
-    if period is TimeUnit.DAY:
-        return days
-    if period is TimeUnit.WEEK:
-        return (days + 3) // 7  # 1970-01-01 is a Thursday: week 0 starts on Monday 1969-12-29
-    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    if period is TimeUnit.MONTH:
-        return months
-    if period is TimeUnit.QUARTER:
-        return months // 3
-    return months // 12
+    return period.period_numbers(days)
 
 
 def _period_starts(numbers: np.ndarray, period: TimeUnit) -> np.ndarray:
     """The first day (datetime64[D]) of each period number of `_period_numbers`."""
-    numbers = np.asarray(numbers, dtype=np.int64)
-    if period is TimeUnit.DAY:
-        return numbers.astype("datetime64[D]")
-    if period is TimeUnit.WEEK:
-        return (numbers * 7 - 3).astype("datetime64[D]")
-    months = {TimeUnit.MONTH: 1, TimeUnit.QUARTER: 3, TimeUnit.YEAR: 12}[period]
-    return (numbers * months).astype("datetime64[M]").astype("datetime64[D]")
+    return period.first_days(numbers).astype("datetime64[D]")
 
 
 def _dates(values: np.ndarray) -> pd.Series:
