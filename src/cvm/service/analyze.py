@@ -46,6 +46,7 @@ import pyarrow as pa
 
 from cvm import __version__
 from cvm.data import summaries
+from cvm.data.densify import densify_panel
 from cvm.data.export import EXCEL_MAX_ROWS, _umask, write_excel_sheets, write_table
 from cvm.data.timeunit import TimeUnit
 from cvm.errors import ConfigError, InvalidDataError, OutputExistsError
@@ -547,8 +548,13 @@ def analyze(
         tx, observation_end=observation_end, period=settings.forecast.period,
         periods=settings.forecast.periods, marketing_costs=costs, customers=prof).to_pyarrow()
     rfm = summaries.rfm_scores(tx, observation_end=observation_end).to_pyarrow()
-    panel = summaries.period_panel(tx, period=settings.forecast.period, observation_end=observation_end,
-                                   marketing_costs=costs, customers=prof, dense=True).to_pyarrow()
+    # the engine gives the sparse panel; the zero rows of the dense one are written in memory
+    panel = densify_panel(
+        summaries.period_panel(tx, period=settings.forecast.period, observation_end=observation_end,
+                               marketing_costs=costs, customers=prof).to_pyarrow(),
+        period=settings.forecast.period, observation_end=observation_end)
+    panel_frame = panel.to_pandas(date_as_object=False)  # ids as categories, dates as datetime64
+    del panel
 
     clock("fitting the purchase and spend models")
     purchase, spend, comparison, fit_notes = fit_summary(
@@ -562,14 +568,14 @@ def analyze(
     value = customer_value(
         history, summary, model=purchase, observation_end=observation_end, unit=UNIT,
         spend_model=spend, config=settings, customers=profile_frame, referrals=referral_frame,
-        rfm=rfm, panel=panel, has_marketing_costs=costs is not None)
+        rfm=rfm, panel=panel_frame, has_marketing_costs=costs is not None)
     notes += value.notes
     table = value.table
 
     clock("computing lifecycle stages and warnings")
-    panel_frame = panel.to_pandas()
     revenue_by_period = (panel_frame.groupby("period_start", as_index=False, sort=True)["revenue"].sum()
                          if len(panel_frame) else pd.DataFrame({"period_start": [], "revenue": []}))
+    revenue_by_period["period_start"] = [start.date() for start in pd.to_datetime(revenue_by_period["period_start"])]
     stages = value.lifecycle  # customer_value staged every period from the same panel
     flows = lifecycle.transitions(stages.history)
     distribution = lifecycle.stage_distribution(stages.history)
