@@ -35,6 +35,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,8 +162,6 @@ class Analysis:
         return files
 
     def _write_files(self, folder: Path, lang: str, progress: Progress) -> list[str]:
-        from concurrent.futures import ThreadPoolExecutor
-
         files = ["customers.parquet", "customers.csv", "customers.xlsx", "report.html"]
         arrow = pa.Table.from_pandas(_for_export(self.table), preserve_index=False)
         sheets = self.excel_sheets(lang)
@@ -427,6 +426,15 @@ def _pandas(table: Any) -> pd.DataFrame:
     return frame
 
 
+def _executed_summaries(history: Any, rfm: Any, sparse_panel: Any, *, period: str,
+                        observation_end: dt.date) -> tuple[pa.Table, pa.Table, pd.DataFrame]:
+    """The value history, the RFM scores and the dense period panel, executed (the panel as a
+    DataFrame: ids as categories, dates as datetime64). The engine gives the sparse panel; the
+    zero rows of the dense one are written in memory, several times faster."""
+    panel = densify_panel(sparse_panel.to_pyarrow(), period=period, observation_end=observation_end)
+    return history.to_pyarrow(), rfm.to_pyarrow(), panel.to_pandas(date_as_object=False)
+
+
 def _tracking_table(transactions: Any, model: Any, summary: pa.Table, end: dt.date) -> pd.DataFrame:
     """Weekly repeat purchases across the base: actual against the model, and cumulative."""
     days = transactions.filter(transactions.date <= end).select("customer_id", "date").distinct()
@@ -544,23 +552,24 @@ def analyze(
         if calibration.num_rows == 0:
             raise InvalidDataError(f"no customer bought on or before the calibration end {cal_end}",
                                    hint="pass a later --holdout date, or --holdout none")
+    # the other summaries run on the engine (one query at a time, as always) while the models
+    # are fitted here; the expressions are built here, so any warning is raised in this thread
     history = summaries.value_history(
         tx, observation_end=observation_end, period=settings.forecast.period,
-        periods=settings.forecast.periods, marketing_costs=costs, customers=prof).to_pyarrow()
-    rfm = summaries.rfm_scores(tx, observation_end=observation_end).to_pyarrow()
-    # the engine gives the sparse panel; the zero rows of the dense one are written in memory
-    panel = densify_panel(
-        summaries.period_panel(tx, period=settings.forecast.period, observation_end=observation_end,
-                               marketing_costs=costs, customers=prof).to_pyarrow(),
-        period=settings.forecast.period, observation_end=observation_end)
-    panel_frame = panel.to_pandas(date_as_object=False)  # ids as categories, dates as datetime64
-    del panel
+        periods=settings.forecast.periods, marketing_costs=costs, customers=prof)
+    rfm = summaries.rfm_scores(tx, observation_end=observation_end)
+    sparse_panel = summaries.period_panel(tx, period=settings.forecast.period, observation_end=observation_end,
+                                          marketing_costs=costs, customers=prof)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cvm-summaries") as engine:
+        executed = engine.submit(_executed_summaries, history, rfm, sparse_panel,
+                                 period=settings.forecast.period, observation_end=observation_end)
 
-    clock("fitting the purchase and spend models")
-    purchase, spend, comparison, fit_notes = fit_summary(
-        calibration if calibration is not None else summary, model=model,
-        holdout=calibration is not None, refit_on=summary if calibration is not None else None)
-    notes += fit_notes
+        clock("fitting the purchase and spend models")
+        purchase, spend, comparison, fit_notes = fit_summary(
+            calibration if calibration is not None else summary, model=model,
+            holdout=calibration is not None, refit_on=summary if calibration is not None else None)
+        notes += fit_notes
+        history, rfm, panel_frame = executed.result()
 
     clock("computing customer value")
     profile_frame = _pandas(prof) if prof is not None else None
