@@ -7,12 +7,16 @@ everywhere. Later layers add their terms (tiers, lifecycle stages …) to ``TERM
 '日期无法解析'
 >>> label("severity.error")
 'error'
+
+Notes on an analysis (an assumption made, a fallback taken) are :class:`Note` objects: each
+reads as its English sentence and renders in Chinese from the same key and values.
 """
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Language = Literal["en", "zh"]
 
@@ -284,6 +288,148 @@ TERMS: dict[str, Term] = {
     "health.promoter": Term("promoter", "推荐者"),
     "health.passive": Term("passive", "中立者"),
     "health.detractor": Term("detractor", "贬损者"),
+    # notes on an analysis (cvm.labels.Note): assumptions made and fallbacks taken
+    "note.holdout.too_short": Term(
+        "no holdout: the data from {first} to {end} is too short to keep the last {periods} {period}(s) aside "
+        "and still calibrate on twice as long; the model was not checked out of sample (pass --holdout DATE "
+        "to force one)",
+        "未保留验证期：数据从 {first} 到 {end}，时长不足以留出最后 {periods} 个{period}作验证期并保留两倍长的校准期；"
+        "模型未做样本外检验（可用 --holdout DATE 强制指定）"),
+    "note.fit.newborn": Term(
+        "{n:,} customer(s) whose first purchase is on the calibration end (age 0) were left out of fitting: "
+        "a purchase model needs some time after the first purchase",
+        "{n:,} 位客户的首次购买恰在校准期末（客户年龄为 0），未参与模型拟合：购买模型需要首次购买之后的一段观察时间"),
+    "note.fit.chosen": Term(
+        "{model} was chosen: its holdout error (RMSE of purchases per customer, {rmse:.4g}) was the lowest "
+        "of {n} model(s){others}",
+        "选用 {model}：其验证期误差（每位客户购买次数的均方根误差 {rmse:.4g}）在 {n} 个模型中最低{others}"),
+    "note.fit.others": Term(" ({others}).", "（{others}）。"),
+    "note.fit.no_others": Term(".", "。"),
+    "note.fit.default_model": Term(
+        "BG/NBD was used: without a holdout period there is no out-of-sample error to choose by.",
+        "使用了 BG/NBD 模型：没有验证期，无法按样本外误差选择模型。"),
+    "note.fit.zero_spend_left_out": Term(
+        "{n:,} customer(s) whose repeat purchases are all worth 0 were left out of the Gamma-Gamma spend "
+        "model, which needs positive spend; their expected spend is the model's population mean",
+        "{n:,} 位客户的重复购买金额均为 0，未参与 Gamma-Gamma 消费金额模型（该模型要求金额为正）；"
+        "其预期消费金额取模型的总体均值"),
+    "note.fit.no_spend_model": Term("no spend model: {reason}", "未拟合消费金额模型：{reason}"),
+    "note.fit.not_converged": Term("the optimiser did not converge: {reason}", "优化算法未收敛：{reason}"),
+    "note.fit.boundary": Term(
+        "the optimum is on a boundary for {names}; predictions stay finite but these parameters are not "
+        "identified",
+        "参数 {names} 的最优值落在边界上：预测值仍有限，但这些参数无法识别"),
+    "note.fit.hessian_repaired": Term(
+        "the Hessian at the optimum is not negative definite; standard errors come from a repaired "
+        "pseudo-inverse and are unreliable",
+        "最优点处的 Hessian 矩阵不是负定的：标准误来自修正后的伪逆矩阵，不可靠"),
+    "note.fit.mean_spend_undefined": Term(
+        "q = {q:.6g} <= 1: the population mean spend does not exist, so expected_spend raises for customers "
+        "without repeat purchases (and for any with p x + q <= 1)",
+        "q = {q:.6g} <= 1：总体平均消费金额不存在，因此无重复购买的客户（以及 p x + q <= 1 的客户）无法计算预期消费金额"),
+    "note.margin.no_product_cost": Term(
+        "The log has no product cost: it is estimated as revenue × (1 − {rate:g}) (margin.margin_rate) for "
+        "every customer.",
+        "交易记录中没有商品成本：对每位客户按 收入 × (1 − {rate:g})（margin.margin_rate）估算。"),
+    "note.margin.some_product_cost_missing": Term(
+        "{n:,} customer(s) have no recorded product cost: it is estimated as revenue × (1 − {rate:g}) "
+        "(margin.margin_rate).",
+        "{n:,} 位客户没有记录商品成本：按 收入 × (1 − {rate:g})（margin.margin_rate）估算。"),
+    "note.margin.marketing_allocated": Term(
+        "No marketing costs were given: {rate:g} × revenue (margin.marketing_cost_rate) is allocated to each "
+        "customer as marketing cost.",
+        "未提供营销成本：按 {rate:g} × 收入（margin.marketing_cost_rate）分摊给每位客户作为营销成本。"),
+    "note.margin.forecast_ratio": Term("Forecast margin = forecast revenue × {source}.",
+                                       "预测毛利 = 预测收入 × {source}。"),
+    "note.margin.ratio_history": Term("the base's recorded CRM gross margin ratio ({ratio:.1%})",
+                                      "客户群已记录的 CRM 毛利率（{ratio:.1%}）"),
+    "note.margin.ratio_configured": Term(
+        "the configured margin rate {rate:g} minus the marketing-cost rate {marketing:g} ({ratio:.1%})",
+        "配置的毛利率 {rate:g} 减去营销成本率 {marketing:g}（{ratio:.1%}）"),
+    "note.value.prospects": Term(
+        "{n:,} customer(s) of the customers table have no purchase up to the end: they are listed as "
+        "prospects with no value yet.",
+        "客户表中有 {n:,} 位客户截至观察期末没有购买：列为潜在客户，暂无价值。"),
+    "note.value.no_previous_state": Term(
+        "No state one period earlier was given (the history's *_previous columns or a previous summary): "
+        "value at risk cannot see a falling P(alive) and is 0.",
+        "未提供上一期的状态（历史表的 *_previous 列或上一期汇总）：风险价值无法识别存活概率的下降，记为 0。"),
+    "note.value.no_customers_table": Term(
+        "No customers table: acquisition costs are unknown (CLV is not netted) and the cohort is the period "
+        "of the first purchase.",
+        "未提供客户表：获客成本未知（客户终身价值未扣除获客成本），同期群按首次购买所在期间划分。"),
+    "note.value.no_acquisition_cost": Term(
+        "{n:,} customer(s) have no acquisition cost: their CLV is not netted.",
+        "{n:,} 位客户没有获客成本：其客户终身价值未扣除获客成本。"),
+    "note.value.no_panel": Term("No period panel was given: the lifecycle stage is left out.",
+                                "未提供分期面板：不计算生命周期阶段。"),
+    "note.value.not_in_panel": Term(
+        "{n:,} customer(s) are not in the period panel: their lifecycle stage is blank.",
+        "{n:,} 位客户不在分期面板中：其生命周期阶段为空。"),
+    "note.value.no_rfm": Term("No RFM scores were given: the RFM segment is left out.",
+                              "未提供 RFM 评分：不划分 RFM 细分。"),
+    "note.spend.no_model": Term(
+        "No spend model: each customer's expected spend per purchase is their own average order value.",
+        "没有消费金额模型：每位客户每次购买的预期金额取其自身的平均订单金额。"),
+    "note.spend.no_mean": Term(
+        "The spend model has no mean ({reason}); average order values are used instead.",
+        "消费金额模型的均值不存在（{reason}）：改用平均订单金额。"),
+    "note.scoring.empty_scope": Term("scoring model {model!r}: no customer is in scope (of {n})",
+                                     "评分模型 {model!r}：{n} 位客户中没有适用范围内的客户"),
+    "note.scoring.indicator_missing": Term(
+        "scoring model {model!r}: indicator {indicator!r} (column {column!r}) is missing for {missing} of "
+        "{n} customers in scope ({example}){consequence}",
+        "评分模型 {model!r}：指标 {indicator!r}（列 {column!r}）在适用范围内的 {n} 位客户中有 {missing} 位缺失"
+        "（{example}）{consequence}"),
+    "note.scoring.missing_everywhere": Term(", so it tells nobody apart: everybody gets 0.5",
+                                            "，因此无法区分任何客户：所有人均记 0.5"),
+    "note.scoring.missing_some": Term("; they get the worst value, 0", "；这些客户记为最差值 0"),
+    "note.scoring.first_row": Term("first at row {row!r}", "首个位于第 {row!r} 行"),
+    "note.perceived.no_price": Term(
+        "The survey has no price attribute (kind = price): relative perceived price and the value map "
+        "position are unknown, and the overall score is relative perceived quality.",
+        "调查中没有价格属性（kind = price）：相对感知价格和价值图位置未知，总分即相对感知质量。"),
+    "note.perceived.weights": Term(
+        "Quality attributes carry {quality:.0%} of the importance weights, price attributes {price:.0%}.",
+        "质量属性占重要性权重的 {quality:.0%}，价格属性占 {price:.0%}。"),
+    "note.perceived.no_competitor": Term(
+        "The survey rates no competitor: there is nothing to compare with, so the competitor table is empty "
+        "and the overall score is missing.",
+        "调查中没有对竞争对手的评分：无从比较，因此竞争对手表为空，总分缺失。"),
+    "note.cross_sell.no_item_column": Term(
+        "no cross-sell suggestions: the transactions have no {item!r} column (map a category or product "
+        "column, or set cross_sell.item)",
+        "没有交叉销售建议：交易记录中没有 {item!r} 列（请映射品类或商品列，或设置 cross_sell.item）"),
+    "note.cross_sell.no_purchase": Term(
+        "no purchase with a {item} up to {end}: no suggestion can be made",
+        "截至 {end} 没有带 {item} 的购买：无法给出建议"),
+    "note.cross_sell.no_rules": Term(
+        "no pair of {item} values was bought together by {min_customers} or more customers with a lift above "
+        "{min_lift:g}: no suggestion; lower cross_sell.min_customers or cross_sell.min_lift, or suggest finer "
+        "items (cross_sell.item: product_id)",
+        "没有任何一对 {item} 被 {min_customers} 位及以上客户同时购买且提升度高于 {min_lift:g}：没有建议；"
+        "可降低 cross_sell.min_customers 或 cross_sell.min_lift，或改用更细的商品（cross_sell.item: product_id）"),
+    "note.cross_sell.uncovered": Term(
+        "{uncovered} of {n} customers got no rule-based suggestion: nothing in their basket is bought "
+        "together often enough with an item they lack{filled}",
+        "{n} 位客户中有 {uncovered} 位没有得到基于规则的建议：其购物篮中的商品与其未购商品一起购买的次数不够多{filled}"),
+    "note.cross_sell.filled_with_popular": Term(" (they get the most popular items they lack)",
+                                                "（改为推荐其未购买的最热门商品）"),
+    "note.cross_sell.not_evaluable": Term(
+        "no customer with a basket on {calibration_end} bought a {item} new to them by {end}: the suggestions "
+        "cannot be evaluated",
+        "在 {calibration_end} 有购物记录的客户到 {end} 为止都没有购买新的 {item}：无法评估建议的效果"),
+    "note.cross_sell.rules_win": Term(
+        "co-purchase rules beat the most-popular baseline: hit rate {rules:.1%} against {popular:.1%}",
+        "共同购买规则优于“最热门”基准：命中率 {rules:.1%}，基准为 {popular:.1%}"),
+    "note.cross_sell.rules_lose": Term(
+        "co-purchase rules do not beat the most-popular baseline: hit rate {rules:.1%} against {popular:.1%}; "
+        "the baskets show no co-purchase pattern stronger than popularity, so prefer the most popular items",
+        "共同购买规则未优于“最热门”基准：命中率 {rules:.1%}，基准为 {popular:.1%}；购物篮中没有比热门程度更强的"
+        "共同购买规律，建议优先推荐最热门商品"),
+    "note.cross_sell.few_evaluated": Term(
+        "only {n} customers could be evaluated: the hit rates are rough",
+        "只有 {n} 位客户可供评估：命中率仅供粗略参考"),
     # time units
     "unit.day": Term("day", "日"),
     "unit.week": Term("week", "周"),
@@ -424,8 +570,8 @@ TERMS: dict[str, Term] = {
     "report.text.forecast_scope": Term(" The forecast covers today's customers only; new customers come on top.",
                                        "预测仅覆盖现有客户，新客户带来的收入未计入。"),
     "report.notes.title": Term("Notes on this analysis", "本次分析说明"),
-    "report.notes.english": Term("The notes below come from the analysis steps, in English:",
-                                 "以下各条说明由分析流程生成，暂以英文给出："),
+    "report.notes.english": Term("These notes come from the libraries CVM uses, in English only:",
+                                 "以下说明来自 CVM 所用的程序库，仅有英文："),
     "report.notes.left_out": Term("Not shown: {what}.", "未展示：{what}。"),
     "report.left_out.channels": Term("CLV by acquisition channel (no customers file with acquisition channels: --customers)",
                                      "各获客渠道的客户终身价值（未提供含获客渠道的客户文件：--customers）"),
@@ -445,3 +591,67 @@ def label(key: str, lang: Language | str = "en") -> str:
     if term is None:
         return key
     return term[lang]
+
+
+class Note(str):
+    """A note for the user, in English and Chinese: an assumption made, a fallback taken.
+
+    A note *is* its English sentence (the ``en`` template of ``TERMS[key]`` filled with
+    ``values``), so it prints, joins, compares and serialises as a string;
+    :meth:`in_language` fills the template of another language with the same values. A value
+    that is itself a :class:`Note` or a :class:`Term` (a unit, a tier) renders in that
+    language too; format specs in the templates (``{n:,}``, ``{share:.0%}``) apply in both.
+
+    >>> note = Note("note.fit.no_spend_model", reason="too few repeat buyers")
+    >>> note
+    'no spend model: too few repeat buyers'
+    >>> note.in_language("zh")
+    '未拟合消费金额模型：too few repeat buyers'
+    >>> Note("note.value.no_acquisition_cost", n=1234).in_language("zh")
+    '1,234 位客户没有获客成本：其客户终身价值未扣除获客成本。'
+    """
+
+    key: str
+    values: dict[str, Any]
+
+    def __new__(cls, key: str, /, **values: Any) -> Note:
+        if key not in TERMS:
+            raise KeyError(f"no label {key!r} for a note: add it to cvm.labels.TERMS")
+        note = super().__new__(cls, _fill(TERMS[key].en, values, "en"))
+        note.key, note.values = key, values
+        return note
+
+    def __getnewargs_ex__(self) -> tuple[tuple[str], dict[str, Any]]:
+        return (self.key,), self.values
+
+    def in_language(self, lang: Language | str) -> str:
+        """The note in ``lang`` (``en`` or ``zh``)."""
+        return str(self) if lang != "zh" else _fill(TERMS[self.key].zh, self.values, "zh")
+
+
+def in_language(text: Any, lang: Language | str) -> str:
+    """``text`` in ``lang`` when it is a :class:`Note` or a :class:`Term`; other text as it is
+    (a library's message, which exists in English only).
+
+    >>> in_language(TERMS["unit.month"], "zh"), in_language("plain text", "zh")
+    ('月', 'plain text')
+    """
+    if isinstance(text, Note):
+        return text.in_language(lang)
+    if isinstance(text, Term):
+        return text[lang]
+    return str(text)
+
+
+def _fill(template: str, values: dict[str, Any], lang: str) -> str:
+    return template.format(**{name: in_language(value, lang) if isinstance(value, (Note, Term)) else value
+                              for name, value in values.items()})
+
+
+def template_fields(template: str) -> set[str]:
+    """The names a template fills (``{n:,}`` fills ``n``), to check that both languages use the same.
+
+    >>> sorted(template_fields("{n:,} of {total} ({share:.0%})"))
+    ['n', 'share', 'total']
+    """
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
