@@ -50,6 +50,8 @@ import numpy as np
 import pyarrow as pa
 from scipy import optimize
 
+from cvm.labels import Note
+
 logger = logging.getLogger(__name__)
 
 LOG_BOUND = 30.0
@@ -519,16 +521,11 @@ def estimate(
     cov = cov_u * np.outer(jac, jac)
 
     if not report.converged:
-        _warn(report, ConvergenceWarning, f"the optimiser did not converge: {report.message}")
+        _warn(report, ConvergenceWarning, Note("note.fit.not_converged", reason=report.message))
     if report.boundary:
         _warn(report, BoundaryWarning, _boundary_message(report.boundary))
     if repaired:
-        _warn(
-            report,
-            HessianWarning,
-            "the Hessian at the optimum is not negative definite; standard errors come from "
-            "a repaired pseudo-inverse and are unreliable",
-        )
+        _warn(report, HessianWarning, Note("note.fit.hessian_repaired"))
     return Estimate(
         params=dict(zip(names, natural.tolist(), strict=True)),
         log_likelihood=log_lik,
@@ -669,10 +666,7 @@ def flag_boundary(report: FitReport, names: Sequence[str]) -> None:
 
 
 def _boundary_message(names: Sequence[str]) -> str:
-    return (
-        "the optimum is on a boundary for " + ", ".join(names)
-        + "; predictions stay finite but these parameters are not identified"
-    )
+    return Note("note.fit.boundary", names=", ".join(names))
 
 
 def _warn(report: FitReport, category: type[Warning], message: str) -> None:

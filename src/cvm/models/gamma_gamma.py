@@ -57,6 +57,7 @@ import numpy as np
 from scipy.special import gammaln, polygamma, psi
 
 from cvm.errors import ConfigError, InvalidDataError, ModelAssumptionError
+from cvm.labels import Note
 from cvm.models.base import CustomerModel, check_weights, require
 from cvm.models.engine import Parameter, levels
 from cvm.models.special import digamma_difference, log_rising, trigamma_difference
@@ -397,10 +398,7 @@ class GammaGammaModel(CustomerModel):
         self._fit_checked({"frequency": x, "monetary_value": m_x / scale}, w)
         self._to_currency(scale)
         if not self.params_["q"] > 1:
-            message = (
-                f"q = {self.params_['q']:.6g} <= 1: the population mean spend does not exist, so "
-                "expected_spend raises for customers without repeat purchases (and for any with p x + q <= 1)"
-            )
+            message = Note("note.fit.mean_spend_undefined", q=self.params_["q"])
             self.report_.warnings.append(message)
             logger.warning(message)
             warnings.warn(message, MeanSpendUndefinedWarning, stacklevel=2)

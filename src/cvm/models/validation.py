@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from cvm.errors import ConfigError, InvalidDataError
+from cvm.labels import Note
 from cvm.models.base import MODELS, CustomerModel, read_columns
 
 TRANSACTION_MODELS = ("bgnbd", "pnbd", "mbgnbd")
@@ -279,9 +280,6 @@ def compare(
         )
     best = min(usable, key=lambda r: (not r.converged, r.purchases.rmse))  # min keeps the first of ties
     others = ", ".join(f"{r.title} {r.purchases.rmse:.4g}" for r in usable if r is not best)
-    explanation = (
-        f"{best.title} was chosen: its holdout error (RMSE of purchases per customer, "
-        f"{best.purchases.rmse:.4g}) was the lowest of {len(usable)} model(s)"
-        + (f" ({others})." if others else ".")
-    )
+    explanation = Note("note.fit.chosen", model=best.title, rmse=best.purchases.rmse, n=len(usable),
+                       others=Note("note.fit.others", others=others) if others else Note("note.fit.no_others"))
     return Comparison(results, best.name, explanation)

@@ -51,6 +51,7 @@ from cvm.data.densify import densify_panel
 from cvm.data.export import EXCEL_MAX_ROWS, _umask, write_excel_sheets, write_table
 from cvm.data.timeunit import TimeUnit
 from cvm.errors import ConfigError, InvalidDataError, OutputExistsError
+from cvm.labels import TERMS, Note
 from cvm.models.validation import conditional_expectations, tracking
 from cvm.service.fit import PURCHASE_MODELS, fit_summary
 from cvm.service.summarise import IngestOptions, Progress, _silent, validate_file
@@ -381,10 +382,8 @@ def _holdout_start(end: dt.date, first: dt.date, holdout: Any, config: ValueConf
     periods = summaries.value_history_periods(end, config.forecast.period, config.forecast.periods)
     cal_end = periods[0][0] - dt.timedelta(days=1)
     if (cal_end - first).days < MIN_CALIBRATION_SHARE * (end - cal_end).days:
-        notes.append(
-            f"no holdout: the data from {first} to {end} is too short to keep the last "
-            f"{config.forecast.periods} {config.forecast.period}(s) aside and still calibrate on twice "
-            "as long; the model was not checked out of sample (pass --holdout DATE to force one)")
+        notes.append(Note("note.holdout.too_short", first=first, end=end, periods=config.forecast.periods,
+                          period=TERMS[f"unit.{TimeUnit.parse(config.forecast.period).value}"]))
         return None
     return cal_end
 
@@ -627,8 +626,7 @@ def analyze(
                 tx, calibration_end=cal_end, observation_end=observation_end, settings=settings.cross_sell)
             notes += cross_check.notes
     else:
-        notes.append(f"no cross-sell suggestions: the transactions have no {settings.cross_sell.item!r} "
-                     "column (map a category or product column, or set cross_sell.item)")
+        notes.append(Note("note.cross_sell.no_item_column", item=settings.cross_sell.item))
 
     clock("assigning playbook actions")
     actions = playbook.assign_actions(table, rules)

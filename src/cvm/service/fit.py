@@ -26,6 +26,7 @@ from cvm.data.export import atomic_path
 from cvm.data.ingest import IngestResult
 from cvm.data.timeunit import TimeUnit
 from cvm.errors import ConfigError, InvalidDataError, OutputExistsError
+from cvm.labels import Note
 from cvm.models import MODELS
 from cvm.models.base import CustomerModel
 from cvm.models.gamma_gamma import GammaGammaModel
@@ -72,9 +73,7 @@ def fit_summary(
     notes: list[str] = []
     calibration, newborn = _with_positive_age(calibration)
     if newborn:
-        notes.append(
-            f"{newborn:,} customer(s) whose first purchase is on the calibration end (age 0) were "
-            "left out of fitting: a purchase model needs some time after the first purchase")
+        notes.append(Note("note.fit.newborn", n=newborn))
     if refit_on is not None:
         refit_on, _ = _with_positive_age(refit_on)
     if model != "auto" and model not in PURCHASE_MODELS:
@@ -96,7 +95,7 @@ def fit_summary(
         notes.append(comparison.explanation)
     elif model == "auto":
         chosen = "bgnbd"
-        notes.append("BG/NBD was used: without a holdout period there is no out-of-sample error to choose by.")
+        notes.append(Note("note.fit.default_model"))
     else:
         chosen = model
     final_data = refit_on if refit_on is not None else calibration
@@ -109,17 +108,19 @@ def fit_summary(
             progress("fitting the Gamma-Gamma spend model")
             spend_data, left_out = _positive_spend(final_data)
             if left_out:
-                notes.append(
-                    f"{left_out:,} customer(s) whose repeat purchases are all worth 0 were left out of the "
-                    "Gamma-Gamma spend model, which needs positive spend; their expected spend is the "
-                    "model's population mean"
-                )
+                notes.append(Note("note.fit.zero_spend_left_out", n=left_out))
             try:
                 spend_model = GammaGammaModel().fit(spend_data)
             except InvalidDataError as exc:
-                notes.append(f"no spend model: {exc.message}")
-    notes.extend(str(w.message) for w in caught)
+                notes.append(Note("note.fit.no_spend_model", reason=exc.message))
+    notes.extend(_note_of(w.message) for w in caught)
     return purchase, spend_model, comparison, list(dict.fromkeys(notes))
+
+
+def _note_of(warning: Warning) -> str:
+    """The note a model's warning carries as its argument (English and Chinese), or its text."""
+    args = getattr(warning, "args", ())
+    return args[0] if args and isinstance(args[0], Note) else str(warning)
 
 
 def _without(summary: Any, leave_out: Any) -> tuple[Any, int]:

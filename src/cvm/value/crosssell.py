@@ -77,7 +77,7 @@ from cvm.data.baskets import (
 from cvm.data.readers import drop_materialized, materialize
 from cvm.data.summaries import _as_date
 from cvm.errors import ConfigError
-from cvm.labels import label
+from cvm.labels import Note, label
 from cvm.value.settings import Settings, validate_settings
 
 __all__ = [
@@ -194,18 +194,15 @@ def cross_sell(
     covered = int(suggestions.loc[suggestions["source"] == "rules", "customer_id"].nunique())
     notes = []
     if n_customers == 0:
-        notes.append(f"no purchase with a {s.item} up to {_as_date(observation_end, 'observation_end')}: "
-                     "no suggestion can be made")
+        notes.append(Note("note.cross_sell.no_purchase", item=s.item,
+                          end=_as_date(observation_end, "observation_end")))
     elif rules_frame.empty:
-        notes.append(
-            f"no pair of {s.item} values was bought together by {s.min_customers} or more customers "
-            f"with a lift above {s.min_lift:g}: no suggestion; lower cross_sell.min_customers or "
-            "cross_sell.min_lift, or suggest finer items (cross_sell.item: product_id)")
+        notes.append(Note("note.cross_sell.no_rules", item=s.item, min_customers=s.min_customers,
+                          min_lift=s.min_lift))
     elif covered < n_customers:
-        filled = " (they get the most popular items they lack)" if s.fill_with_popular else ""
-        notes.append(f"{n_customers - covered} of {n_customers} customers got no rule-based "
-                     "suggestion: nothing in their basket is bought together often enough with an "
-                     f"item they lack{filled}")
+        filled = Note("note.cross_sell.filled_with_popular") if s.fill_with_popular else ""
+        notes.append(Note("note.cross_sell.uncovered", uncovered=n_customers - covered, n=n_customers,
+                          filled=filled))
     return CrossSell(suggestions=suggestions, rules=rules_frame, popularity=popularity,
                      customers=n_customers, customers_with_suggestions=covered, settings=s,
                      notes=notes)
@@ -343,20 +340,14 @@ def evaluate_cross_sell(
 
     notes = []
     if n_evaluated == 0:
-        notes.append(f"no customer with a basket on {cal_end} bought a {s.item} new to them by "
-                     f"{end}: the suggestions cannot be evaluated")
+        notes.append(Note("note.cross_sell.not_evaluable", calibration_end=cal_end, item=s.item, end=end))
     else:
         rate = table.set_index("method")["hit_rate"]
         if rate["rules"] > rate["popular"]:
-            notes.append(f"co-purchase rules beat the most-popular baseline: hit rate "
-                         f"{rate['rules']:.1%} against {rate['popular']:.1%}")
+            notes.append(Note("note.cross_sell.rules_win", rules=rate["rules"], popular=rate["popular"]))
         else:
-            notes.append(f"co-purchase rules do not beat the most-popular baseline: hit rate "
-                         f"{rate['rules']:.1%} against {rate['popular']:.1%}; the baskets show "
-                         "no co-purchase pattern stronger than popularity, so prefer the "
-                         "most popular items")
+            notes.append(Note("note.cross_sell.rules_lose", rules=rate["rules"], popular=rate["popular"]))
         if n_evaluated < 100:
-            notes.append(f"only {n_evaluated} customers could be evaluated: the hit rates are "
-                         "rough")
+            notes.append(Note("note.cross_sell.few_evaluated", n=n_evaluated))
     return CrossSellEvaluation(table=table, calibration_end=cal_end, observation_end=end,
                                settings=s, notes=notes)

@@ -46,6 +46,7 @@ import pandas as pd
 
 from cvm.data.timeunit import GREGORIAN_YEAR_DAYS, TimeUnit
 from cvm.errors import ConfigError, ModelAssumptionError
+from cvm.labels import Note
 from cvm.models.clv import customer_lifetime_value
 from cvm.value._arrays import filled
 from cvm.value.config import ValueConfig
@@ -75,12 +76,10 @@ def forecast_margin_ratio(config: ValueConfig, history_ratio: float) -> tuple[fl
     """
     settings = config.margin
     if settings.margin_rate_of_forecast == "history" and np.isfinite(history_ratio):
-        return float(history_ratio), f"the base's recorded CRM gross margin ratio ({history_ratio:.1%})"
+        return float(history_ratio), Note("note.margin.ratio_history", ratio=history_ratio)
     ratio = settings.margin_rate - settings.marketing_cost_rate
-    return ratio, (
-        f"the configured margin rate {settings.margin_rate:g} minus the marketing-cost rate "
-        f"{settings.marketing_cost_rate:g} ({ratio:.1%})"
-    )
+    return ratio, Note("note.margin.ratio_configured", rate=settings.margin_rate,
+                       marketing=settings.marketing_cost_rate, ratio=ratio)
 
 
 def forecast_value(
@@ -142,12 +141,12 @@ def _expected_spend(spend_model: Any, summary: pd.DataFrame, fallback: np.ndarra
     base = float(np.nanmean(fallback)) if np.isfinite(fallback).any() else 0.0
     own = np.where(np.isnan(fallback), base, fallback)
     if spend_model is None:
-        notes.append("No spend model: each customer's expected spend per purchase is their own average order value.")
+        notes.append(Note("note.spend.no_model"))
         return own
     try:
         spend = spend_model.expected_spend(summary, undefined="observed", nonpositive="population")
     except ModelAssumptionError as exc:
-        notes.append(f"The spend model has no mean ({exc.message}); average order values are used instead.")
+        notes.append(Note("note.spend.no_mean", reason=exc.message))
         return own
     return np.asarray(spend, dtype=float)
 

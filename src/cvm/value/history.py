@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.errors import InvalidDataError, MissingColumnError
+from cvm.labels import Note
 from cvm.value._arrays import filled
 from cvm.value.config import ValueConfig
 
@@ -88,15 +89,10 @@ def historical_value(
     notes: list[str] = []
     estimated = np.isnan(product_cost)
     if estimated.all() and estimated.size:
-        notes.append(
-            f"The log has no product cost: it is estimated as revenue × (1 − {settings.margin_rate:g}) "
-            "(margin.margin_rate) for every customer."
-        )
+        notes.append(Note("note.margin.no_product_cost", rate=settings.margin_rate))
     elif estimated.any():
-        notes.append(
-            f"{int(estimated.sum()):,} customer(s) have no recorded product cost: it is estimated "
-            f"as revenue × (1 − {settings.margin_rate:g}) (margin.margin_rate)."
-        )
+        notes.append(Note("note.margin.some_product_cost_missing", n=int(estimated.sum()),
+                          rate=settings.margin_rate))
     cost = _estimate_missing(product_cost, estimated, revenue, settings.margin_rate)
     if has_marketing_costs is None:
         has_marketing_costs = bool(np.nansum(np.abs(marketing_cost)) > 0)
@@ -104,10 +100,7 @@ def historical_value(
     marketing = filled(marketing_cost)
     if allocate:
         marketing = revenue * settings.marketing_cost_rate
-        notes.append(
-            f"No marketing costs were given: {settings.marketing_cost_rate:g} × revenue "
-            "(margin.marketing_cost_rate) is allocated to each customer as marketing cost."
-        )
+        notes.append(Note("note.margin.marketing_allocated", rate=settings.marketing_cost_rate))
     margin = revenue - cost - marketing
     if not estimated.any():
         recorded_revenue, recorded_margin = float(revenue.sum()), float(margin.sum())

@@ -103,7 +103,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from cvm.errors import ConfigError, InputFileError, InvalidDataError, MissingColumnError
-from cvm.labels import label
+from cvm.labels import Note, label
 from cvm.value.settings import Settings, validate_settings
 
 logger = logging.getLogger(__name__)
@@ -414,14 +414,12 @@ def perceived_value(table: pd.DataFrame, settings: PerceivedValueSettings | Mapp
     share = np.where(is_price, weight / (p_total if p_total > 0 else 1.0), weight / q_total)
     has_price = bool(is_price.any())
     if not has_price:
-        notes.append("The survey has no price attribute (kind = price): relative perceived price and the value "
-                     "map position are unknown, and the overall score is relative perceived quality.")
+        notes.append(Note("note.perceived.no_price"))
     else:
-        notes.append(f"Quality attributes carry {q_total / (q_total + p_total):.0%} of the importance weights, "
-                     f"price attributes {p_total / (q_total + p_total):.0%}.")
+        notes.append(Note("note.perceived.weights", quality=q_total / (q_total + p_total),
+                          price=p_total / (q_total + p_total)))
     if not competitors:
-        notes.append("The survey rates no competitor: there is nothing to compare with, so the competitor table "
-                     "is empty and the overall score is missing.")
+        notes.append(Note("note.perceived.no_competitor"))
 
     us_rating = ratings[s.us].to_numpy(dtype=float)
     them = ratings[competitors].to_numpy(dtype=float) if competitors else np.empty((len(attrs), 0))

@@ -159,7 +159,7 @@ from pydantic_core import PydanticCustomError
 from scipy.special import ndtr
 
 from cvm.errors import ConfigError, InvalidDataError
-from cvm.labels import label
+from cvm.labels import Note, label
 from cvm.value.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -793,7 +793,7 @@ def score(table: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
     n_scope = positions.size
     notes: list[str] = []
     if n_scope == 0:
-        notes.append(f"scoring model {model.name!r}: no customer is in scope (of {n_rows})")
+        notes.append(Note("note.scoring.empty_scope", model=model.name, n=n_rows))
 
     total = np.zeros(n_scope)
     columns: dict[str, Any] = {}
@@ -824,15 +824,12 @@ def score(table: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
     ):
         if n_missing:
             missing_rows = positions[np.flatnonzero(np.isnan(values))]
-            consequence = (
-                ", so it tells nobody apart: everybody gets 0.5" if n_missing == n_scope
-                else "; they get the worst value, 0"
-            )
-            notes.append(
-                f"scoring model {model.name!r}: indicator {indicator.name!r} (column "
-                f"{indicator.column!r}) is missing for {n_missing} of {n_scope} customers in scope "
-                f"({_example_row(table.index, missing_rows)}){consequence}"
-            )
+            consequence = Note("note.scoring.missing_everywhere" if n_missing == n_scope
+                               else "note.scoring.missing_some")
+            notes.append(Note("note.scoring.indicator_missing", model=model.name, indicator=indicator.name,
+                              column=indicator.column, missing=n_missing, n=n_scope,
+                              example=Note("note.scoring.first_row", row=table.index[missing_rows[0]]),
+                              consequence=consequence))
         total += weight * normalised
         full = normalised
         if n_scope < n_rows:

@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 
 from cvm.data.timeunit import GREGORIAN_YEAR_DAYS, TimeUnit
 from cvm.errors import InvalidDataError, MissingColumnError
-from cvm.labels import label
+from cvm.labels import Note, label
 from cvm.models.engine import levels
 from cvm.value._arrays import filled
 from cvm.value import composition, segments
@@ -357,14 +357,13 @@ def customer_value(
         profile_ids, profile_position, prospects = None, None, np.zeros(0, dtype=np.intp)
     extra = prospects.size
     if extra:
-        notes.append(f"{extra:,} customer(s) of the customers table have no purchase up to the end: "
-                     "they are listed as prospects with no value yet.")
+        notes.append(Note("note.value.prospects", n=extra))
 
     past = historical_value(hist, config, periods=periods, has_marketing_costs=has_marketing_costs)
     progress.step("historical value")
     notes += past.notes
     margin_ratio, ratio_source = forecast_margin_ratio(config, past.margin_ratio)
-    notes.append(f"Forecast margin = forecast revenue × {ratio_source}.")
+    notes.append(Note("note.margin.forecast_ratio", source=ratio_source))
     n_purchases = hist["n_purchases"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         aov = np.where(n_purchases > 0, past.columns["revenue"] / n_purchases, np.nan)
@@ -423,8 +422,7 @@ def customer_value(
         notes += future.notes
         if previous is None:
             future.columns["p_alive_previous"] = np.full(n, np.nan)
-            notes.append("No state one period earlier was given (the history's *_previous columns or a previous "
-                         "summary): value at risk cannot see a falling P(alive) and is 0.")
+            notes.append(Note("note.value.no_previous_state"))
         _add_columns(cols, future.columns, extra)
         cols["margin_growth"] = cols["forecast_margin_total"] - cols["gross_margin_recent"]
         cols["potential_value"] = cols["clv"]
@@ -561,8 +559,7 @@ def _profile_columns(cols: dict[str, Any], profile: pd.DataFrame | None, positio
     if profile is None:
         cols["acquisition_cost"] = np.full(n_total, np.nan)
         cols["_acquisition_date"] = np.full(n_total, np.datetime64("NaT"), dtype="datetime64[s]")
-        notes.append("No customers table: acquisition costs are unknown (CLV is not netted) and the cohort is "
-                     "the period of the first purchase.")
+        notes.append(Note("note.value.no_customers_table"))
         return
     rows = np.concatenate([position, prospects]) if prospects.size else position
     take = pa.array(np.where(rows >= 0, rows, 0))
@@ -587,7 +584,7 @@ def _profile_columns(cols: dict[str, Any], profile: pd.DataFrame | None, positio
             cols[name] = column(name)
     unknown = int(np.isnan(cols["acquisition_cost"]).sum())
     if unknown:
-        notes.append(f"{unknown:,} customer(s) have no acquisition cost: their CLV is not netted.")
+        notes.append(Note("note.value.no_acquisition_cost", n=unknown))
 
 
 def _add_category(cols: dict[str, Any], column: str, keys: pd.Categorical, prefix: str) -> None:
@@ -603,7 +600,7 @@ def _add_lifecycle(cols: dict[str, Any], panel: pd.DataFrame | None, ids: pa.Arr
     """Each customer's lifecycle stage at the end, with its reason and labels (when a panel is
     given); returns the stages of every period."""
     if panel is None:
-        notes.append("No period panel was given: the lifecycle stage is left out.")
+        notes.append(Note("note.value.no_panel"))
         return None
     n_buyers = len(ids) - extra
     buyer_ids = pd.Index(pd.arrays.ArrowStringArray(ids[:n_buyers].cast(pa.large_string())).astype(object))
@@ -625,7 +622,7 @@ def _add_lifecycle(cols: dict[str, Any], panel: pd.DataFrame | None, ids: pa.Arr
                                         dtype="string")
     missing = int((~found[:n_buyers]).sum())
     if missing:
-        notes.append(f"{missing:,} customer(s) are not in the period panel: their lifecycle stage is blank.")
+        notes.append(Note("note.value.not_in_panel", n=missing))
     return result
 
 
@@ -650,7 +647,7 @@ def _add_history_segments(cols: dict[str, Any], rfm: pd.DataFrame | None, positi
     for column in ("loyalty_profit", "loyalty_level"):
         cols[f"{column}_en"], cols[f"{column}_zh"] = segments.labelled(cols[column], column, settings)
     if rfm is None:
-        notes.append("No RFM scores were given: the RFM segment is left out.")
+        notes.append(Note("note.value.no_rfm"))
         return
     found = position >= 0
     for column in ("recency_score", "frequency_score", "monetary_score"):
