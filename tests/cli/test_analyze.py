@@ -83,6 +83,8 @@ def test_correctness_terminal_summary(tmp_path, capsys):
     assert code == 0
     assert "客户价值分析" in out and "客户资产" in out and "选用的购买模型" in out
     assert "BG/NBD" in out and "no holdout" not in out
+    # the run's notes are printed in the chosen language
+    assert "使用了 BG/NBD 模型" in out and "BG/NBD was used" not in out
     assert "wrote 7 files" in out and "report.html" in out
 
 

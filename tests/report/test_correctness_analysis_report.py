@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from cvm.labels import label
+from cvm.labels import Note, label
 from cvm.service.report import (
     analysis_report, calibration_frame, forecast_frame, parameters_frame, report_sections, tracking_frame,
 )
@@ -34,6 +34,20 @@ def test_correctness_every_chart_with_every_table(retail_analysis):
                 assert len(section.figure.data) > 0 and not _no_data(section), section.key
         notes = sections[-1]
         assert notes.key == "notes" and not any("Not shown" in n or "未展示" in n for n in notes.items)
+
+
+def test_correctness_the_notes_read_in_the_report_language(retail_analysis, sample_analysis):
+    """Every note of an analysis is a bilingual Note: a Chinese report lists them in Chinese,
+    with no "English only" line."""
+    for analysis in (retail_analysis, sample_analysis):
+        assert analysis.notes and all(isinstance(note, Note) for note in analysis.notes), analysis.notes
+        for lang in ("en", "zh"):
+            items = report_sections(analysis, lang)[-1].items
+            shown = [n for n in analysis.notes if n != analysis.comparison.explanation]
+            assert all(note.in_language(lang) in items for note in shown)
+            assert label("report.notes.english", lang) not in items
+    zh = report_sections(sample_analysis, "zh")[-1].items
+    assert not any(note in zh for note in sample_analysis.notes)  # none left in English
 
 
 def test_correctness_missing_inputs_are_named_not_drawn(sample_analysis):
@@ -92,3 +106,12 @@ def test_consistency_same_analysis_same_page(sample_analysis):
     assert first == second
     assert '<html lang="zh-CN">' in first and "客户价值报告" in first
     assert not re.search(r"https?://(?!www\.w3\.org)", first.split("<script>")[0])  # no links out in the page
+
+
+def test_correctness_a_library_note_is_listed_last_in_english_under_a_line_saying_so():
+    from cvm.service.report import _notes_in
+
+    notes = ["scipy: the integral is probably divergent", Note("note.value.no_rfm")]
+    assert _notes_in(notes, "en") == notes
+    assert _notes_in(notes, "zh") == ["未提供 RFM 评分：不划分 RFM 细分。", label("report.notes.english", "zh"),
+                                      "scipy: the integral is probably divergent"]

@@ -24,7 +24,7 @@ from rich.table import Table
 from cvm import __version__
 from cvm.errors import CVMError, ConfigError, OutputExistsError
 from cvm.data.mapping import parse_column_options
-from cvm.labels import label
+from cvm.labels import in_language, label
 
 app = typer.Typer(
     name="cvm",
@@ -620,7 +620,7 @@ def render_analysis(result: Any) -> None:
         table.add_row(label("analyze.holdout_rmse", lang), f"{h['holdout_rmse']:.3f}")
     console.print(table)
     for note in result.notes:
-        console.print(f"[yellow]•[/yellow] {escape(note)}", soft_wrap=True)
+        console.print(f"[yellow]•[/yellow] {escape(in_language(note, lang))}", soft_wrap=True)
 
 
 @app.command()

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from cvm.labels import label
+from cvm.labels import Note, in_language, label
 from cvm.report import charts
 from cvm.report.page import (
     KPI, Section, calibration_text, campaign_text, channel_text, clv_text, flows_text, forecast_text,
@@ -121,7 +121,7 @@ def report_sections(analysis: Analysis, lang: str = "en") -> list[Section]:
     notes = [label("report.notes.left_out", lang).format(what=what) for what in left_out]
     explained = {getattr(analysis.comparison, "explanation", None)}  # the tracking section says it
     run_notes = [note for note in analysis.notes if note not in explained]
-    notes += run_notes if lang == "en" else _notes_zh(run_notes)
+    notes += _notes_in(run_notes, lang)
     if notes:
         sections.append(Section("notes", title=label("report.notes.title", lang), items=tuple(notes)))
     return sections
@@ -189,6 +189,9 @@ def _date(value: object) -> pd.Timestamp | None:
     return None if value is None else pd.Timestamp(value)
 
 
-def _notes_zh(notes: list[str]) -> list[str]:
-    """The run's notes in a Chinese report: they are written in English, so say so once."""
-    return [label("report.notes.english", "zh")] + list(notes) if notes else []
+def _notes_in(notes: list[str], lang: str) -> list[str]:
+    """The run's notes in ``lang``. A note from outside CVM (a library's warning) exists in
+    English only: a Chinese report lists those last, under a line that says so."""
+    translated = [in_language(note, lang) for note in notes if lang == "en" or isinstance(note, Note)]
+    english = [str(note) for note in notes if lang != "en" and not isinstance(note, Note)]
+    return translated + ([label("report.notes.english", lang)] + english if english else [])
