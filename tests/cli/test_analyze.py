@@ -85,7 +85,7 @@ def test_correctness_terminal_summary(tmp_path, capsys):
     assert "BG/NBD" in out and "no holdout" not in out
     # the run's notes are printed in the chosen language
     assert "使用了 BG/NBD 模型" in out and "BG/NBD was used" not in out
-    assert "wrote 7 files" in out and "report.html" in out
+    assert "已将 7 个文件写入" in out and "report.html" in out
 
 
 def test_inputchecks_bad_file_reports_and_writes_nothing(tmp_path, capsys):
@@ -156,3 +156,15 @@ def test_inputchecks_service_arguments():
         analyze(SAMPLE, period="week")
     with pytest.raises(ConfigError, match="forecast.periods"):
         analyze(SAMPLE, horizon=0)
+
+
+
+def test_correctness_progress_steps_read_in_the_chosen_language(monkeypatch):
+    from cvm.cli import main
+    from cvm.labels import TERMS, Note
+
+    monkeypatch.setattr(main.STATE, "lang", "zh")
+    with main._Steps() as steps:
+        steps(Note("step.reading", table=TERMS["step.table.marketing_costs"]))
+        shown = steps._progress.tasks[0].description
+    assert shown == "读取并校验营销成本"

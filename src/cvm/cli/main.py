@@ -247,7 +247,7 @@ class _Steps:
         self._progress.stop()
 
     def __call__(self, step: str) -> None:
-        self._progress.update(self._task, description=step)
+        self._progress.update(self._task, description=escape(in_language(step, STATE.lang)))
         if STATE.debug:
             err_console.log(step)
 
@@ -595,8 +595,8 @@ def analyze(
         )
         files = result.write(output, overwrite=overwrite, lang=STATE.lang, progress=steps)
     render_analysis(result)
-    console.print(f"[green]✔[/green] wrote {len(files)} files to {output}/; the report is {output / 'report.html'}",
-                  soft_wrap=True)
+    wrote = label("analyze.wrote", STATE.lang).format(n=len(files), folder=output, report=output / "report.html")
+    console.print(f"[green]✔[/green] {escape(wrote)}", soft_wrap=True)
 
 
 def render_analysis(result: Any) -> None:

@@ -165,7 +165,7 @@ class Analysis:
     def _write_files(self, folder: Path, lang: str, progress: Progress) -> list[str]:
         files = ["customers.parquet", "customers.csv", "customers.xlsx", "report.html"]
         sheets = self.excel_sheets(lang)
-        progress("writing customers.parquet, .csv, .xlsx and report.html")
+        progress(Note("step.write_tables"))
         # the tables are written by Arrow and zlib, which release the GIL, while the report is
         # drawn here; the workbook's creation time is the observation end, so reruns give
         # identical bytes
@@ -176,7 +176,7 @@ class Analysis:
             (folder / "report.html").write_text(self.report(lang), encoding="utf-8")
             tables.result()
             workbook.result()
-        progress("writing model.json and run.json")
+        progress(Note("step.write_model"))
         (folder / "model.json").write_text(
             json.dumps(self.model_document(), ensure_ascii=False, indent=2, default=_json_default) + "\n",
             encoding="utf-8")
@@ -344,7 +344,7 @@ class _Clock:
 
     def stop(self) -> None:
         if self._step is not None:
-            self.timings[self._step] = round(time.perf_counter() - self._start, 3)
+            self.timings[str(self._step)] = round(time.perf_counter() - self._start, 3)
             self._step = None
 
 
@@ -400,7 +400,7 @@ def _read_inputs(paths: Mapping[str, Any], options: Mapping[str, IngestOptions],
         source = paths.get(name)
         if source is None:
             continue
-        clock(f"reading and validating the {name.replace('_', ' ')}")
+        clock(Note("step.reading", table=TERMS[f"step.table.{name}"]))
         result = validate_file(source, options[name], con=con)
         if name != "transactions" and "transactions" in tables:
             result = _on_backend_of(result, tables["transactions"].table)
@@ -543,7 +543,7 @@ def analyze(
     prof = tables["customers"].table if "customers" in tables else None
     costs = tables["marketing_costs"].table if "marketing_costs" in tables else None
 
-    clock("finding the observation period")
+    clock(Note("step.observation_period"))
     bounds = tx.aggregate(first=tx.date.min(), last=tx.date.max()).to_pyarrow().to_pylist()[0]
     if bounds["first"] is None:
         raise InvalidDataError(f"{Path(str(transactions)).name}: the file has no transactions",
@@ -556,7 +556,7 @@ def analyze(
                           hint="pass a later date, or leave --end out to use the last transaction date")
     cal_end = _holdout_start(observation_end, first_day, holdout, settings, notes)
 
-    clock("building the customer summaries")
+    clock(Note("step.summaries"))
     summary = summaries.btyd_summary(tx, observation_end=observation_end, unit=UNIT).to_pyarrow()
     calibration = None
     if cal_end is not None:
@@ -577,14 +577,14 @@ def analyze(
         executed = engine.submit(_executed_summaries, history, rfm, sparse_panel,
                                  period=settings.forecast.period, observation_end=observation_end)
 
-        clock("fitting the purchase and spend models")
+        clock(Note("step.fitting"))
         purchase, spend, comparison, fit_notes = fit_summary(
             calibration if calibration is not None else summary, model=model,
             holdout=calibration is not None, refit_on=summary if calibration is not None else None)
         notes += fit_notes
         history, rfm, panel_frame = executed.result()
 
-    clock("computing customer value")
+    clock(Note("step.value"))
     profile_frame = _pandas(prof) if prof is not None else None
     referral_frame = _pandas(tables["referrals"].table) if "referrals" in tables else None
     value = customer_value(
@@ -594,7 +594,7 @@ def analyze(
     notes += value.notes
     table = value.table
 
-    clock("computing lifecycle stages and warnings")
+    clock(Note("step.lifecycle"))
     revenue_by_period = (panel_frame.groupby("period_start", as_index=False, sort=True)["revenue"].sum()
                          if len(panel_frame) else pd.DataFrame({"period_start": [], "revenue": []}))
     revenue_by_period["period_start"] = [start.date() for start in pd.to_datetime(revenue_by_period["period_start"])]
@@ -606,7 +606,7 @@ def analyze(
     warned = lifecycle.early_warning(table, settings.lifecycle, min_drop=settings.risk.min_drop,
                                      surveys=survey_frame, recent_since=recent_since)
 
-    clock("measuring loyalty and satisfaction")
+    clock(Note("step.health"))
     retention = health.retention(panel_frame, settings.forecast.period) if len(panel_frame) else None
     inter_purchase = health.inter_purchase_time(summary.to_pandas(), UNIT)
     referral_stats = (health.referral_stats(referral_frame, table[["customer_id"]])
@@ -618,7 +618,7 @@ def analyze(
 
     cross, cross_check = None, None
     if settings.cross_sell.item in tx.columns:
-        clock("finding cross-sell suggestions")
+        clock(Note("step.cross_sell"))
         cross = crosssell.cross_sell(tx, observation_end=observation_end, settings=settings.cross_sell)
         notes += cross.notes
         if cal_end is not None:
@@ -628,12 +628,12 @@ def analyze(
     else:
         notes.append(Note("note.cross_sell.no_item_column", item=settings.cross_sell.item))
 
-    clock("assigning playbook actions")
+    clock(Note("step.playbook"))
     actions = playbook.assign_actions(table, rules)
     campaigns = playbook.campaign_lists(table, actions)
     table = _with_actions_and_suggestions(table, actions, cross)
 
-    clock("model diagnostics")
+    clock(Note("step.diagnostics"))
     diagnostics: dict[str, pd.DataFrame] = {
         "parameters": _parameters(purchase, spend),
         "tracking": _tracking_table(tx, purchase, summary, observation_end),

@@ -89,7 +89,7 @@ def fit_summary(
                     calibration_spend = GammaGammaModel().fit(_positive_spend(calibration)[0])
             except (InvalidDataError, ValueError):
                 calibration_spend = None  # reported below, when the spend model is fitted on all data
-        progress(f"fitting {', '.join(MODELS[c].title for c in candidates)} on the calibration period")
+        progress(Note("step.fit_candidates", models=", ".join(MODELS[c].title for c in candidates)))
         comparison = compare(calibration, candidates, spend=calibration_spend)
         chosen = comparison.chosen
         notes.append(comparison.explanation)
@@ -99,13 +99,13 @@ def fit_summary(
     else:
         chosen = model
     final_data = refit_on if refit_on is not None else calibration
-    progress(f"fitting {MODELS[chosen].title}")
+    progress(Note("step.fit_model", model=MODELS[chosen].title))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         purchase = MODELS[chosen]().fit(final_data)
         spend_model = None
         if spend:
-            progress("fitting the Gamma-Gamma spend model")
+            progress(Note("step.fit_spend"))
             spend_data, left_out = _positive_spend(final_data)
             if left_out:
                 notes.append(Note("note.fit.zero_spend_left_out", n=left_out))
