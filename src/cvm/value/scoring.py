@@ -72,8 +72,9 @@ D 级).
 A customer in scope whose indicator value is blank (missing, NaN) gets the worst normalised
 value, 0, for that indicator (as if they had the scope's worst value, whatever the
 direction); the other customers are normalised among the known values only. The result's
-notes (`result.attrs["notes"]`, also logged as warnings) say how many customers that was, with
-an example row. If nobody in scope has a value, the indicator tells nobody apart: 0.5 for
+notes (`result.attrs["notes"]`, bilingual `cvm.labels.Note`s, also logged at INFO level; the
+customer value table adds them to its notes) say how many customers that was, with an example
+row. If nobody in scope has a value, the indicator tells nobody apart: 0.5 for
 everybody. Infinite values are an error (`InvalidDataError`). So every customer in scope gets
 a score.
 
@@ -859,7 +860,7 @@ def score(table: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
         copy=False,  # every array is new and the result's own: no copy into one block
     )
     for note in notes:
-        logger.warning(note)
+        logger.info(note)
     result.attrs["notes"] = notes
     result.attrs["model"] = model.name
     return result

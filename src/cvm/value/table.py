@@ -459,6 +459,7 @@ def customer_value(
         risk = risk_table(unscored)
         progress.step("equity, pyramid, concentration and risk tables")
         for name, scored in scoring.result().items():
+            notes += scored.attrs.get("notes", [])
             cols[f"score_{name}"] = scored["score"].to_numpy()
             for suffix in ("", "_en", "_zh"):
                 cols[f"score_tier_{name}{suffix}"] = scored[f"tier{suffix}"].array
