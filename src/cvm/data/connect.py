@@ -75,6 +75,8 @@ SPARK_LOCAL_CONFIG = {
     "spark.sql.shuffle.partitions": "4",
     "spark.ui.enabled": "false",
     "spark.driver.memory": "2g",
+    # Spark draws stage progress bars on stderr; CVM reports progress itself
+    "spark.ui.showConsoleProgress": "false",
 }
 """Settings of the local-mode Spark session CVM starts when it is given none."""
 

@@ -1,8 +1,13 @@
 """Read raw input through Ibis: CSV, Excel, Parquet, DuckDB files, PostgreSQL and Spark tables.
 
+A source is a file path; ``postgresql://USER@HOST/DB?table=NAME`` for a PostgreSQL table;
+``spark:PATH`` for a Parquet or CSV file, or a folder of them (a data-lake table, with
+``key=value`` partition folders), read by a local Spark session and run on Spark
+(:func:`read_spark`); or an Ibis table on any backend.
+
 Large inputs are never loaded whole into pandas: CSV and Parquet are scanned by DuckDB, Excel
 sheets are streamed row by row (openpyxl read-only mode) into a temporary Parquet file in
-batches, and database tables stay in their database.
+batches, database tables stay in their database, and ``spark:`` files stay on Spark.
 
 Text formats (CSV, Excel) are read with every column as text, so validation can report the
 raw values that break a rule. Typed sources (Parquet, databases) keep their types; parsing
@@ -15,7 +20,9 @@ Every raw row gets ``source_row``, the row as a person finds it in the source:
 * Excel: the sheet's own row number;
 * Parquet, DuckDB, PostgreSQL, Spark: an ordinal from 1. Parquet and DuckDB tables keep their
   stored order; PostgreSQL and Spark tables have no order, so rows are numbered after sorting
-  by every column, which makes the numbering deterministic.
+  by every column, which makes the numbering deterministic;
+* ``spark:`` files: as their format is numbered above (Parquet from 1, CSV records with the
+  header as 1), the files of a folder taken in path order and numbered on.
 
 CSV encodings: UTF-8 (with or without BOM) is read directly; anything else (GBK, GB18030,
 Big5, Latin-1 …) is detected by charset-normalizer on a sample and transcoded to a temporary
@@ -126,7 +133,9 @@ def read_source(
     file (``table_name`` picks the DuckDB table; default: the only one); a URL
     ``postgresql://…`` with ``table_name`` or ``query``, or naming its table itself as
     ``postgresql://user@host/db?table=orders`` (see :func:`split_table_parameter`); a table
-    name with ``con`` an Ibis backend (PostgreSQL, Spark, DuckDB); or an Ibis table.
+    name with ``con`` an Ibis backend (PostgreSQL, Spark, DuckDB); an address
+    ``spark:PATH`` naming a Parquet or CSV file or folder, read and run on Spark (see
+    :func:`read_spark`); or an Ibis table.
     ``sheet`` picks an Excel sheet by name or 0-based index (default: the first). File
     sources land in ``con`` when it is a DuckDB backend, else in a new in-memory DuckDB.
     """
@@ -134,6 +143,15 @@ def read_source(
         name = table_name or getattr(source.op(), "name", None) or "table"
         return _from_table(source, str(name), ordered=_is_ordered_backend(source))
     text = str(source)
+    if is_spark_address(text):
+        if table_name is not None or query is not None or sheet is not None:
+            given = "a query" if query is not None else (
+                f"table {table_name!r}" if table_name is not None else f"sheet {sheet!r}")
+            raise ConfigError(
+                f"{_redact_address(text)}: a spark: address reads a whole Parquet or CSV file or "
+                f"folder, and {given} is given too",
+                hint="drop --source-table / --query / --sheet for a spark: input")
+        return read_spark(text, con=con)
     if text.lower().startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         from cvm.data.connect import _redact, postgres_connection
 
@@ -594,3 +612,278 @@ def drop_materialized(table: ir.Table) -> None:
             backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
     except Exception:  # pragma: no cover
         pass
+
+
+# -- Parquet and CSV on Spark -----------------------------------------------------------------
+
+SPARK_PREFIX = "spark:"
+_GLOB_CHARS = "[]*?{}\\"
+_SPARK_BASE_ROW = {"parquet": 1, "csv": 2}
+"""``source_row`` of the first data row: Parquet rows count from 1, CSV records from 2."""
+
+
+def is_spark_address(source: Any) -> bool:
+    """True when ``source`` is a ``spark:`` address (a string, any letter case of the prefix).
+
+    >>> is_spark_address("spark:orders.parquet"), is_spark_address("orders.parquet")
+    (True, False)
+    """
+    return isinstance(source, str) and source[: len(SPARK_PREFIX)].lower() == SPARK_PREFIX
+
+
+def _redact_address(address: str) -> str:
+    from cvm.data.connect import _redact
+
+    return SPARK_PREFIX + _redact(address[len(SPARK_PREFIX):]) if is_spark_address(address) \
+        else _redact(address)
+
+
+def spark_address_path(address: str) -> Path:
+    """The local path a ``spark:PATH`` address names (``~`` expanded, ``file:`` URLs accepted).
+
+    >>> spark_address_path("spark:data/orders.parquet")
+    PosixPath('data/orders.parquet')
+    >>> spark_address_path("spark:file:///lake/orders")
+    PosixPath('/lake/orders')
+    >>> spark_address_path("spark://cluster/orders")
+    Traceback (most recent call last):
+    ...
+    cvm.errors.ConfigError: spark://cluster/orders: a spark: address names a local file ...
+    """
+    import re
+
+    rest = address[len(SPARK_PREFIX):] if is_spark_address(address) else address
+    shown = _redact_address(address)
+    if rest.lower().startswith("file:"):
+        rest = rest[len("file:"):]
+        if rest.startswith("//"):
+            rest = rest[2:]
+            if not rest.startswith("/"):  # file://host/path: only the local host is readable
+                raise ConfigError(f"{shown}: a file: URL names a path on this machine",
+                                  hint="write spark:file:///PATH or spark:PATH")
+        from urllib.parse import unquote
+
+        rest = unquote(rest)
+    elif rest.startswith("//") or re.match(r"^[A-Za-z][A-Za-z0-9+.-]+://", rest):
+        raise ConfigError(
+            f"{shown}: a spark: address names a local file or folder that a local Spark "
+            "session reads; remote stores and Spark warehouse tables are not read by address",
+            hint="write spark:/data/orders.parquet or spark:/data/orders/ (a folder of "
+            "Parquet or CSV files); for a table on a Spark cluster, call cvm.analyze with an "
+            "Ibis table from cvm.data.connect.spark_connection(session)")
+    if not rest:
+        raise ConfigError(f"{shown}: the address names no file or folder",
+                          hint="write spark:PATH, for example spark:orders.parquet")
+    return Path(rest).expanduser()
+
+
+def _hidden(relative: Path) -> bool:
+    """Spark skips files and folders whose names start with ``.`` or ``_`` (``_SUCCESS``,
+    ``.crc`` files), except ``_key=value`` partition folders."""
+    return any(part.startswith(".") or (part.startswith("_") and "=" not in part)
+               for part in relative.parts)
+
+
+def _spark_format(path: Path, shown: str) -> tuple[str, list[Path]]:
+    """``("parquet" | "csv", data files)`` of a file or folder, or a clear error."""
+    if not path.exists():
+        raise InputFileError(f"{shown}: no such file or folder ({path})",
+                             hint="check the path after spark:")
+    if path.is_dir():
+        if (path / "_delta_log").is_dir():
+            raise InputFileError(
+                f"{shown}: is a Delta Lake table; its folder also holds files that are no "
+                "longer part of the table, so it cannot be read as plain Parquet",
+                hint="export the table's current version to Parquet (or read it with Spark "
+                "and pass the Ibis table to cvm.analyze)")
+        files = sorted(p for p in path.rglob("*")
+                       if p.is_file() and not _hidden(p.relative_to(path)))
+        if not files:
+            raise InputFileError(f"{shown}: the folder has no data files ({path})",
+                                 hint="point spark: at a folder of .parquet or .csv files")
+    else:
+        files = [path]
+    formats: dict[str, list[Path]] = {}
+    for f in files:
+        suffix = _suffix(f)
+        fmt = ("parquet" if suffix in PARQUET_SUFFIXES else
+               "csv" if suffix in CSV_SUFFIXES else suffix or "(no extension)")
+        formats.setdefault(fmt, []).append(f)
+    known = [fmt for fmt in formats if fmt in _SPARK_BASE_ROW]
+    unknown = [fmt for fmt in formats if fmt not in _SPARK_BASE_ROW]
+    if unknown:
+        example = formats[unknown[0]][0]
+        where = "" if example == path else f" ({example.relative_to(path)} in the folder)"
+        also = ("; without spark: CVM reads it with DuckDB"
+                if unknown[0] in (*EXCEL_SUFFIXES, *DUCKDB_SUFFIXES) and example == path else "")
+        raise InputFileError(
+            f"{shown}: Spark reads Parquet and CSV files, not {unknown[0]!r}{where}{also}",
+            hint="use .parquet / .pq or .csv / .tsv / .txt (optionally .gz) files")
+    if len(known) > 1:
+        raise InputFileError(f"{shown}: the folder mixes Parquet and CSV files",
+                             hint="keep one format in the folder")
+    fmt = known[0]
+    if fmt == "csv" and all(f.stat().st_size == 0 for f in files):
+        raise InputFileError(f"{shown}: the file is empty" if files == [path] else
+                             f"{shown}: every CSV file in the folder is empty",
+                             hint="export the data again with a header row")
+    return fmt, files
+
+
+def spark_files(address: str) -> list[Path]:
+    """The data files a ``spark:PATH`` address reads, in path order (checked as
+    :func:`read_spark` checks them, without starting Spark); for checksums of the input.
+
+    >>> import tempfile, pathlib, pyarrow as pa, pyarrow.parquet as pq
+    >>> lake = pathlib.Path(tempfile.mkdtemp())
+    >>> pq.write_table(pa.table({"a": [1]}), lake / "part-0.parquet")
+    >>> _ = (lake / "_SUCCESS").write_text("")
+    >>> [p.name for p in spark_files(f"spark:{lake}")]
+    ['part-0.parquet']
+    """
+    return _spark_format(spark_address_path(address), _redact_address(address))[1]
+
+
+def _spark_glob_escaped(path: Path) -> str:
+    """The path as Spark reads it literally: Hadoop treats ``[ ] * ? { }`` as a pattern."""
+    return "".join("\\" + c if c in _GLOB_CHARS else c for c in str(path))
+
+
+def _csv_dialect(first: Path) -> tuple[str, dict[str, str]]:
+    """``(encoding, Spark CSV options)`` for CSV files like ``first``, found the way
+    :func:`read_csv` finds them: the encoding by :func:`detect_encoding`, the delimiter by
+    DuckDB's CSV sniffer on a UTF-8 sample."""
+    import duckdb
+
+    encoding = codecs.lookup(detect_encoding(first)).name
+    options = {"sep": "\t" if _suffix(first) in (".tsv", ".tsv.gz") else ",",
+               "quote": '"', "escape": '"'}
+    with _open_bytes(first) as fh:
+        sample = fh.read(_SAMPLE_BYTES).decode(encoding, errors="ignore")
+    sample = sample.lstrip("\ufeff")
+    if "\n" in sample:
+        sample = sample[: sample.rindex("\n") + 1]
+    with tempfile.TemporaryDirectory(prefix="cvm_") as tmp:
+        probe = Path(tmp) / "sample.csv"
+        probe.write_text(sample, encoding="utf-8")
+        try:
+            with duckdb.connect() as db:
+                delim, escape = db.execute(
+                    "SELECT Delimiter, Escape FROM sniff_csv(?)", [str(probe)]).fetchone()
+        except Exception as exc:  # too little to sniff: keep the default delimiter
+            log.debug("sniff_csv failed on %s: %s", first.name, exc)
+            delim, escape = None, None
+    if delim and len(delim) == 1:
+        options["sep"] = delim
+    if escape == "\\":
+        options["escape"] = "\\"
+    return encoding, options
+
+
+def read_spark(address: str, *, con: Any = None) -> RawSource:
+    """Read ``spark:PATH`` (a Parquet or CSV file, or a folder of them) as a table on Spark.
+
+    The format follows the file extensions (``.parquet``/``.pq``; ``.csv``/``.tsv``/``.txt``,
+    optionally gzipped); a folder is read whole, ``key=value`` partition folders included,
+    skipping the files Spark skips (names starting with ``_`` or ``.``). The session is
+    ``con``'s when ``con`` is a Spark backend, else CVM's local one
+    (:func:`cvm.data.connect.local_spark_session`); the rows stay on Spark.
+
+    Parquet columns keep their types. CSV files are read as :func:`read_csv` reads them: a
+    header row, every column as text, the encoding and the delimiter detected on the first
+    file, quoted fields may span lines (``""`` is a quote inside a quoted field).
+
+    ``source_row`` follows the files in path order and the rows in each file: for Parquet the
+    position from 1 (a single file: its row position, as :func:`read_parquet` numbers it);
+    for CSV the record number where the header is 1 (in a folder, the files' records are
+    numbered on as though the files were one, with one header). The name is ``spark:`` and
+    the file or folder name, for example ``spark:orders.parquet``.
+    """
+    from cvm.data.connect import local_spark_session
+
+    shown = _redact_address(address)
+    path = spark_address_path(address)
+    fmt, files = _spark_format(path, shown)
+    if getattr(con, "name", None) == "pyspark":
+        session = con._session
+    else:
+        try:
+            session = local_spark_session()
+        except BackendError as exc:
+            raise BackendError(f"{shown}: {exc.message}", hint=exc.hint) from exc
+        con = None
+    target = _spark_glob_escaped(path.resolve())
+    try:
+        if fmt == "parquet":
+            df = session.read.parquet(target)
+        else:
+            encoding, options = _csv_dialect(files[0])
+            if encoding not in {"utf-8", "ascii"}:
+                # Spark 4 reads only a few charsets unless this legacy switch is on
+                session.conf.set("spark.sql.legacy.javaCharsets", "true")
+            df = session.read.options(header=True, multiLine=True, mode="PERMISSIVE",
+                                      encoding=encoding, **options).csv(target)
+    except (InputFileError, ConfigError):
+        raise
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputFileError(f"{shown}: Spark cannot read it as {fmt.upper()}: {first}",
+                             hint="check that the files are valid " + fmt.upper()) from exc
+    columns = tuple(df.columns)
+    if SOURCE_ROW in columns:
+        raise InputFileError(f"{shown}: has a column named {SOURCE_ROW!r}, which CVM reserves",
+                             hint="rename that column")
+    numbered = _number_spark_rows(df, fmt, session)
+    name = _tmp_name("spark")
+    numbered.createOrReplaceTempView(name)
+    table = _spark_backend(session, con).table(name)
+    return RawSource(table, f"{SPARK_PREFIX}{path.resolve().name}", columns, path, "spark")
+
+
+def _number_spark_rows(df: Any, fmt: str, session: Any) -> Any:
+    """``df`` with ``source_row`` (see :func:`read_spark`), computed without moving every row
+    to one partition: each row's position in its file, plus the rows of the files before it."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    file_col, pos_col = "__cvm_file", "__cvm_pos"
+    meta = df.select("_metadata").schema["_metadata"].dataType.names
+    if "row_index" in meta:  # Parquet on Spark 3.5+: the row's position in its file
+        t = df.select("*", F.col("_metadata.file_path").alias(file_col),
+                      F.col("_metadata.row_index").alias(pos_col))
+    else:
+        # rows of one file are read in order by one task (CSV with multiLine is never split)
+        t = df.select("*", F.col("_metadata.file_path").alias(file_col),
+                      F.monotonically_increasing_id().alias("__cvm_seq"))
+        order = Window.partitionBy(file_col).orderBy("__cvm_seq")
+        t = t.withColumn(pos_col, F.row_number().over(order) - 1).drop("__cvm_seq")
+    first = F.lit(_SPARK_BASE_ROW[fmt]).cast("long")
+    if len(df.inputFiles()) <= 1:
+        row = F.col(pos_col).cast("long") + first
+    else:
+        counts = sorted((r[0], r[1]) for r in t.groupBy(file_col).count().collect())
+        offsets, total = [], 0
+        for path, count in counts:
+            offsets.append((path, total))
+            total += count
+        table = session.createDataFrame(offsets, f"{file_col} string, __cvm_offset long")
+        t = t.join(F.broadcast(table), on=file_col)
+        row = F.col("__cvm_offset") + F.col(pos_col).cast("long") + first
+    return t.select(*[F.col(f"`{c}`") for c in df.columns], row.alias(SOURCE_ROW))
+
+
+_SPARK_BACKEND: list[tuple[Any, Any]] = []
+
+
+def _spark_backend(session: Any, con: Any = None) -> Any:
+    """One Ibis backend per Spark session, so tables read from one session share a backend."""
+    if con is not None:
+        return con
+    for known, backend in _SPARK_BACKEND:
+        if known is session:
+            return backend
+    from cvm.data.connect import spark_connection
+
+    backend = spark_connection(session)
+    _SPARK_BACKEND[:] = [(session, backend)]
+    return backend
