@@ -194,8 +194,8 @@ CSV_TEXT = ('客户编号;日期;金额;备注\n'
             'b;2024-01-03;3;"说 ""好"""\n'
             '\n'
             'a;2024/13/01;7,25;\n'
-            '  c ;2024-02-03;;x\n')
-"""Semicolons, a quoted line break, doubled quotes, an empty line, a bad date, blanks."""
+            '  c ;2024-02-03\n')
+"""Semicolons, a quoted line break, doubled quotes, an empty line, a bad date, a short row."""
 
 
 @pytest.mark.spark

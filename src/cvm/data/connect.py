@@ -85,7 +85,9 @@ def local_spark_session(app_name: str = "cvm", **config: str) -> Any:
     """Start (or reuse) a local-mode Spark session with CVM's settings plus ``config``.
 
     Spark settings contain dots, so pass them as a dict:
-    ``local_spark_session(**{"spark.sql.warehouse.dir": "/tmp/wh"})``.
+    ``local_spark_session(**{"spark.sql.warehouse.dir": "/tmp/wh"})``. A session this call
+    starts logs errors only (Spark's warnings about its own plans would drown CVM's output);
+    a session that is already running keeps its log level.
     """
     try:
         from pyspark.sql import SparkSession
@@ -93,14 +95,18 @@ def local_spark_session(app_name: str = "cvm", **config: str) -> Any:
         raise BackendError(
             "Spark support is not installed", hint="install it with: pip install 'cvm[spark]'"
         ) from exc
+    running = SparkSession.getActiveSession()
     builder = SparkSession.builder.master("local[2]").appName(app_name)
     for key, value in {**SPARK_LOCAL_CONFIG, **config}.items():
         builder = builder.config(key, value)
     try:
-        return builder.getOrCreate()
+        session = builder.getOrCreate()
     except Exception as exc:
         raise BackendError(f"cannot start a local Spark session: {exc}",
                            hint="Spark needs Java 17 or newer on PATH") from exc
+    if running is None:
+        session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def spark_connection(session: Any = None) -> BaseBackend:

@@ -769,7 +769,8 @@ def _csv_dialect(first: Path) -> tuple[str, dict[str, str]]:
         try:
             with duckdb.connect() as db:
                 delim, escape = db.execute(
-                    "SELECT Delimiter, Escape FROM sniff_csv(?)", [str(probe)]).fetchone()
+                    "SELECT Delimiter, Escape FROM sniff_csv(?, header=true, all_varchar=true, "
+                    "null_padding=true)", [str(probe)]).fetchone()
         except Exception as exc:  # too little to sniff: keep the default delimiter
             log.debug("sniff_csv failed on %s: %s", first.name, exc)
             delim, escape = None, None
