@@ -168,3 +168,32 @@ def test_correctness_progress_steps_read_in_the_chosen_language(monkeypatch):
         steps(Note("step.reading", table=TERMS["step.table.marketing_costs"]))
         shown = steps._progress.tasks[0].description
     assert shown == "读取并校验营销成本"
+
+
+def test_correctness_a_spark_address_is_checksummed_and_named_without_its_prefix(tmp_path):
+    """run.json's checksum of a ``spark:`` input: one file's own checksum; a folder's, of each
+    file's relative path and checksum (a file changed, added or renamed changes it). Files
+    written beside the input drop the ``spark:`` prefix from their name."""
+    import hashlib
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from cvm.cli.main import _source_stem
+    from cvm.service.analyze import _checksum
+
+    lake = tmp_path / "orders"
+    (lake / "year=2024").mkdir(parents=True)
+    pq.write_table(pa.table({"a": [1, 2]}), lake / "year=2024" / "part-0.parquet")
+    one = lake / "year=2024" / "part-0.parquet"
+    assert _checksum(f"spark:{one}") == hashlib.sha256(one.read_bytes()).hexdigest() == _checksum(one)
+    before = _checksum(f"spark:{lake}")
+    (lake / "_SUCCESS").write_text("")                       # not data: no change
+    assert _checksum(f"spark:{lake}") == before
+    pq.write_table(pa.table({"a": [3]}), lake / "year=2024" / "part-1.parquet")
+    with_second = _checksum(f"spark:{lake}")
+    assert with_second != before
+    (lake / "year=2024" / "part-1.parquet").rename(lake / "year=2024" / "part-2.parquet")
+    assert _checksum(f"spark:{lake}") not in (before, with_second)
+    assert _checksum("postgresql://me@db/shop?table=orders") is None
+    assert _source_stem("spark:orders.csv") == "orders" and _source_stem("SPARK:data/lake") == "lake"

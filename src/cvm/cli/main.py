@@ -170,6 +170,8 @@ def _sheet(value: str | None) -> str | int | None:
 
 
 def _source_stem(source: str) -> str:
+    if source[:6].lower() == "spark:" and "://" not in source[6:]:
+        source = source[6:]
     if "://" in source:
         return "input"
     name = Path(source).name
@@ -351,7 +353,7 @@ def render_preview(path: Path, title: str, limit: int = 8) -> None:
 
 @app.command()
 def validate(
-    source: Annotated[str, typer.Argument(metavar="SOURCE", help="Input: a .csv, .xlsx, .parquet or .duckdb file, or a postgresql:// URL.", show_default=False)],
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help="Input: a .csv, .xlsx, .parquet or .duckdb file, a postgresql:// URL, or spark:PATH (a Parquet or CSV file or folder, run on Spark).", show_default=False)],
     table: TableOpt = "transactions",
     mapping: MappingOpt = None,
     column: ColumnOpt = None,
@@ -386,7 +388,7 @@ def validate(
 
 @app.command()
 def summary(
-    source: Annotated[str, typer.Argument(metavar="SOURCE", help="Transactions: a .csv, .xlsx, .parquet or .duckdb file, or a postgresql:// URL.", show_default=False)],
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help="Transactions: a .csv, .xlsx, .parquet or .duckdb file, a postgresql:// URL, or spark:PATH (a Parquet or CSV file or folder, run on Spark).", show_default=False)],
     end: Annotated[str, typer.Option("--end", metavar="DATE", help="Observation end (YYYY-MM-DD); with --holdout-end, the end of calibration.", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output file: .parquet, .csv or .xlsx.", show_default=False)],
     kind: Annotated[Kind, typer.Option("--kind", help="btyd, holdout, panel, rfm or cohort.")] = Kind.btyd,
@@ -487,7 +489,7 @@ def render_comparison(comparison: Any) -> None:
 
 @app.command()
 def fit(
-    source: Annotated[str, typer.Argument(metavar="SOURCE", help="Transactions: a .csv, .xlsx, .parquet or .duckdb file, or a postgresql:// URL.", show_default=False)],
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help="Transactions: a .csv, .xlsx, .parquet or .duckdb file, a postgresql:// URL, or spark:PATH (a Parquet or CSV file or folder, run on Spark).", show_default=False)],
     end: Annotated[str, typer.Option("--end", metavar="DATE", help="End of the calibration period (YYYY-MM-DD).", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the fitted models (JSON).")] = Path("models.json"),
     holdout_end: Annotated[str | None, typer.Option("--holdout-end", metavar="DATE", help="End of the holdout period: every candidate is scored on it, the best is refitted on all data to this date.")] = None,
@@ -541,7 +543,7 @@ def fit(
 
 @app.command()
 def analyze(
-    source: Annotated[str, typer.Argument(metavar="TRANSACTIONS", help="Transactions: a .csv, .xlsx, .parquet or .duckdb file, or a PostgreSQL table as postgresql://USER@HOST/DB?table=NAME.", show_default=False)],
+    source: Annotated[str, typer.Argument(metavar="TRANSACTIONS", help="Transactions: a .csv, .xlsx, .parquet or .duckdb file, a PostgreSQL table as postgresql://USER@HOST/DB?table=NAME, or spark:PATH (a Parquet or CSV file or folder, run on Spark).", show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the results (written whole or not at all).", show_default=False)],
     customers: Annotated[str | None, typer.Option("--customers", metavar="FILE", help="Customer profiles: acquisition date, channel and cost, demographics.", show_default=False)] = None,
     costs: Annotated[str | None, typer.Option("--costs", metavar="FILE", help="Relationship-marketing costs per customer or segment.", show_default=False)] = None,

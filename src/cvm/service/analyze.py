@@ -318,6 +318,19 @@ def _json_default(value: Any) -> Any:
 
 
 def _checksum(path: Any) -> str | None:
+    """SHA-256 of an input file; of a ``spark:`` folder, of each file's relative path and
+    checksum in path order (one file: that file's checksum); None for a URL or a table."""
+    from cvm.data.readers import is_spark_address, spark_address_path, spark_files
+
+    if is_spark_address(path):
+        files = spark_files(path)
+        if len(files) == 1:
+            return _checksum(files[0])
+        root = spark_address_path(path)
+        digest = hashlib.sha256()
+        for file in files:
+            digest.update(f"{file.relative_to(root).as_posix()}\0{_checksum(file)}\n".encode())
+        return digest.hexdigest()
     try:
         digest = hashlib.sha256()
         with open(path, "rb") as handle:
