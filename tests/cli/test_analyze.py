@@ -100,6 +100,26 @@ def test_inputchecks_bad_file_reports_and_writes_nothing(tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir()] == ["orders.csv"]  # no staging folder left
 
 
+def test_inputchecks_a_bad_file_is_reported_in_chinese_with_lang_zh(tmp_path, capsys):
+    bad = tmp_path / "orders.csv"
+    bad.write_text("customer_id,date,amount\nc1,2024-01-05,10.00\nc2,2024-13-40,5.00\n", encoding="utf-8")
+    code, out, err = run(capsys, "--lang", "zh", "analyze", str(bad), "-o", str(tmp_path / "result"))
+    assert code != 0 and not (tmp_path / "result").exists()
+    assert "严重程度" in out and "日期无法解析" in out and "例如 2024-13-40" in out
+    assert "1 条错误规则，0 条警告规则；有效 1 行，拒收 1 行" in out
+    assert "错误：orders.csv：2 行中有 1 行违反了 1 条校验规则" in err and "处理办法：请修正文件" in err
+    assert "validation rules broken" not in err and "what to do" not in err
+
+
+@pytest.mark.parametrize("lang, message", [
+    ("en", "error: orders.csv: file not found"), ("zh", "错误：orders.csv：文件不存在"),
+])
+def test_inputchecks_a_missing_file_is_named_as_a_missing_file(tmp_path, capsys, lang, message):
+    """Not read as a table name of the engine the inputs land in ("has no table ...")."""
+    code, _, err = run(capsys, "--lang", lang, "analyze", str(tmp_path / "orders.csv"), "-o", str(tmp_path / "x"))
+    assert code == 4 and message in err and "no table" not in err
+
+
 def test_inputchecks_existing_folder_is_not_replaced(tmp_path, capsys):
     out_dir = tmp_path / "result"
     out_dir.mkdir()

@@ -24,7 +24,7 @@ from rich.table import Table
 from cvm import __version__
 from cvm.errors import CVMError, ConfigError, OutputExistsError
 from cvm.data.mapping import parse_column_options
-from cvm.labels import in_language, label
+from cvm.labels import Note, in_language, label
 
 app = typer.Typer(
     name="cvm",
@@ -223,7 +223,7 @@ class _reporting_failures:
             self.steps.stop()
             render_report(report)
             if self.report_path is not None:
-                console.print(f"report written to {self.report_path}", soft_wrap=True)
+                console.print(_say("cli.report_written", path=self.report_path), soft_wrap=True)
         return False
 
 
@@ -259,6 +259,11 @@ class _Steps:
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
+def _say(key: str, **values: Any) -> str:
+    """``label(key)`` in the session's language, filled with ``values`` and escaped for Rich."""
+    return escape(label(key, STATE.lang).format(**values))
+
+
 def _short(value: Any, width: int = 60) -> str:
     text = repr(value) if not isinstance(value, str) else value
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -268,14 +273,16 @@ def render_report(report: Any) -> None:
     """Print a validation report as a Rich table."""
     lang = STATE.lang
     data = report.to_dict()
-    title = f"{data.get('file', '')}: {data.get('n_rows', 0):,} rows"
+    title = _say("cli.rows_in_file", file=data.get("file", ""), n=data.get("n_rows", 0))
     issues = data.get("issues", [])
     if not issues:
-        console.print(f"[green]✔[/green] {title}, no problems found")
+        console.print(f"[green]✔[/green] {_say('cli.no_problems', title=title)}")
         return
     table = Table(title=title, show_lines=False, expand=False)
-    for name in ("#", "severity", "rule", "column", "rows", "first rows"):
-        table.add_column(name, overflow="fold", justify="right" if name in ("#", "rows") else "left")
+    table.add_column("#", overflow="fold", justify="right")
+    for name in ("severity", "rule", "column", "rows", "first_rows"):
+        table.add_column(label(f"cli.issue.{name}", lang), overflow="fold",
+                         justify="right" if name == "rows" else "left")
     for n, issue in enumerate(issues, start=1):
         sev = issue.get("severity", "")
         rows = issue.get("rows") or []
@@ -297,12 +304,13 @@ def render_report(report: Any) -> None:
         message = issue.get("message_zh") if lang == "zh" and issue.get("message_zh") else issue.get("message", "")
         console.print(f"[bold]{n}.[/bold] {message}")
         examples = [_short(e) for e in (issue.get("examples") or [])[:3] if e not in (None, "")]
-        if examples and "e.g." not in message:
-            console.print("   e.g. " + "; ".join(examples), soft_wrap=False)
+        example = label("cli.example", lang)
+        if examples and example not in message:
+            console.print(f"   {example} " + "; ".join(examples), soft_wrap=False)
     n_err = sum(1 for i in issues if i.get("severity") == "error")
     n_warn = sum(1 for i in issues if i.get("severity") == "warning")
-    console.print(f"{n_err} error rule(s), {n_warn} warning rule(s); "
-                  f"{data.get('n_valid', 0):,} valid rows, {data.get('n_rejected', 0):,} rejected")
+    console.print(_say("cli.counts", errors=n_err, warnings=n_warn, valid=data.get("n_valid", 0),
+                       rejected=data.get("n_rejected", 0)))
 
 
 def render_mapping(result: Any) -> None:
@@ -382,8 +390,8 @@ def validate(
     render_report(result.report)
     quarantined = getattr(result.report, "quarantine_path", None)
     if quarantined:
-        console.print(f"quarantined rows written to {quarantined}", soft_wrap=True)
-    console.print(f"report written to {report_path}", soft_wrap=True)
+        console.print(_say("cli.quarantine_written", path=quarantined), soft_wrap=True)
+    console.print(_say("cli.report_written", path=report_path), soft_wrap=True)
 
 
 @app.command()
@@ -431,8 +439,9 @@ def summary(
         )
     n_warn = len(result.report.warnings)
     if n_warn:
-        console.print(f"[yellow]{n_warn} warning rule(s)[/yellow]: see {report_path}", soft_wrap=True)
-    console.print(f"[green]✔[/green] wrote {written}", soft_wrap=True)
+        warned = f"[yellow]{_say('cli.warning_rules', n=n_warn)}[/yellow]"
+        console.print(label("cli.see", STATE.lang).format(what=warned, path=escape(str(report_path))), soft_wrap=True)
+    console.print(f"[green]✔[/green] {_say('cli.wrote', what=written)}", soft_wrap=True)
     render_preview(written, f"{label('summary.' + kind.value, STATE.lang)} (first rows)")
 
 
@@ -537,8 +546,8 @@ def fit(
     if result.spend_model is not None:
         render_model(result.spend_model)
     for note in result.warnings:
-        console.print(f"[yellow]•[/yellow] {note}", soft_wrap=True)
-    console.print(f"[green]✔[/green] wrote {output}", soft_wrap=True)
+        console.print(f"[yellow]•[/yellow] {escape(in_language(note, STATE.lang))}", soft_wrap=True)
+    console.print(f"[green]✔[/green] {_say('cli.wrote', what=output)}", soft_wrap=True)
 
 
 @app.command()
@@ -584,8 +593,7 @@ def analyze(
     elif holdout_value != "auto":
         holdout_value = _parse_date(holdout, "--holdout").isoformat()
     if output.exists() and (not output.is_dir() or any(output.iterdir())) and not overwrite:
-        raise OutputExistsError(f"{output} already exists and is not empty",
-                                hint="choose another folder with -o, or pass --overwrite to replace it")
+        raise OutputExistsError(Note("error.output_exists", path=output), hint=Note("hint.output_exists"))
     ingest = {"policy": policy.value, "returns": returns.value, "duplicates": duplicates.value,
               "currency": currency, "as_of": _parse_date(as_of, "--as-of")}
     with _Steps() as steps, _reporting_failures(steps, None):
@@ -710,12 +718,15 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         # soft_wrap: a long path must not be broken across lines; escape: messages quote
         # user data, which may hold [brackets] that Rich would read as markup
-        err_console.print(f"[bold red]error:[/bold red] {escape(exc.message)}", soft_wrap=True)
+        lang = STATE.lang
+        err_console.print(f"[bold red]{label('cli.error', lang)}[/bold red]{escape(in_language(exc.message, lang))}",
+                          soft_wrap=True)
         if exc.hint:
-            err_console.print(f"[bold]what to do:[/bold] {escape(exc.hint)}", soft_wrap=True)
+            err_console.print(f"[bold]{label('cli.what_to_do', lang)}[/bold]{escape(in_language(exc.hint, lang))}",
+                              soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
-        err_console.print("interrupted")
+        err_console.print(label("cli.interrupted", STATE.lang))
         return 130
     except typer.Abort:
         return 130
@@ -729,8 +740,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # anything unexpected
         if debug:
             traceback.print_exc()
-        err_console.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {escape(str(exc))}", soft_wrap=True)
-        err_console.print("run again with --debug for the traceback, and report it as a bug")
+        err_console.print(f"[bold red]{label('cli.internal_error', STATE.lang)}[/bold red]{type(exc).__name__}: "
+                          f"{escape(str(exc))}", soft_wrap=True)
+        err_console.print(label("cli.report_bug", STATE.lang))
         return 1
     return 0
 

@@ -50,6 +50,7 @@ from cvm.data.validation import (
     net_returns,
 )
 from cvm.errors import ConfigError, InputFileError, InvalidDataError
+from cvm.labels import Note
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +108,9 @@ def ingest(
         report.policy = policy
         if policy == "strict" and not report.ok:
             raise InvalidDataError(
-                f"{raw.name}: {len(report.errors)} validation rules broken by "
-                f"{report.n_rejected} of {report.n_rows} rows: {report.summary()}",
-                report=report,
-                hint="fix the file, or use the quarantine policy to load the valid rows and "
-                "set the bad ones aside",
-            )
+                Note("error.validation_failed", name=raw.name, n_errors=len(report.errors),
+                     n_rejected=report.n_rejected, n_rows=report.n_rows, summary=report.summary()),
+                report=report, hint=Note("hint.validation_failed"))
         if report.n_rejected:
             path = Path(quarantine_path) if quarantine_path else _default_quarantine(raw)
             write_quarantine(checked, path)

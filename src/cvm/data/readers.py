@@ -54,6 +54,7 @@ import ibis
 import ibis.expr.types as ir
 
 from cvm.errors import BackendError, ConfigError, InputFileError
+from cvm.labels import Note
 
 log = logging.getLogger(__name__)
 
@@ -165,17 +166,17 @@ def read_source(
             table_name = url_table
         pg = postgres_connection(text)
         return _read_db_table(pg, table_name, query, _redact(text))
-    if con is not None and (query is not None or not Path(text).exists()):
+    if con is not None and (query is not None or not (Path(text).exists() or _looks_like_a_file(text))):
         # a table (or query) on the given backend: PostgreSQL, Spark or DuckDB
         return _read_db_table(con, None if query is not None else (table_name or text), query,
                               con.name)
 
     path = Path(source)
     if not path.exists():
-        raise InputFileError(f"{path.name}: file not found ({path})",
-                             hint="check the path and the file name")
+        raise InputFileError(Note("error.file_not_found", name=path.name, path=path),
+                             hint=Note("hint.check_path"))
     if path.is_dir():
-        raise InputFileError(f"{path.name}: is a folder, not a file ({path})")
+        raise InputFileError(Note("error.is_folder", name=path.name, path=path))
     suffix = _suffix(path)
     try:
         if suffix in CSV_SUFFIXES:
@@ -191,9 +192,20 @@ def read_source(
     except Exception as exc:
         raise InputFileError(f"{path.name}: cannot read the file: {exc}") from exc
     raise InputFileError(
-        f"{path.name}: unknown file type {suffix or '(no extension)'!r}",
-        hint="use a .csv, .xlsx, .parquet or .duckdb file",
+        Note("error.unknown_file_type", name=path.name, suffix=repr(suffix) if suffix else Note("error.no_extension")),
+        hint=Note("hint.file_types"),
     )
+
+
+def _looks_like_a_file(text: str) -> bool:
+    """A name with a folder or a data file's extension names a file (perhaps a missing one),
+    never a table: ``orders`` and ``public.orders`` may be tables, ``data/orders.csv`` is a file.
+
+    >>> [_looks_like_a_file(t) for t in ("data/orders.csv", "orders.parquet", "orders", "public.orders")]
+    [True, True, False, False]
+    """
+    known = (*CSV_SUFFIXES, *EXCEL_SUFFIXES, *PARQUET_SUFFIXES, *DUCKDB_SUFFIXES)
+    return "/" in text or "\\" in text or _suffix(Path(text)) in known
 
 
 def split_table_parameter(url: str) -> tuple[str, str | None]:

@@ -147,8 +147,7 @@ class Analysis:
         ``lang`` (en or zh) is the language of ``report.html`` and of the labels in ``customers.xlsx``."""
         output_dir = Path(output_dir)
         if output_dir.exists() and (not output_dir.is_dir() or any(output_dir.iterdir())) and not overwrite:
-            raise OutputExistsError(f"{output_dir} already exists and is not empty",
-                                    hint="choose another folder with -o, or pass --overwrite to replace it")
+            raise OutputExistsError(Note("error.output_exists", path=output_dir), hint=Note("hint.output_exists"))
         output_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
         try:
@@ -559,8 +558,8 @@ def analyze(
     clock(Note("step.observation_period"))
     bounds = tx.aggregate(first=tx.date.min(), last=tx.date.max()).to_pyarrow().to_pylist()[0]
     if bounds["first"] is None:
-        raise InvalidDataError(f"{Path(str(transactions)).name}: the file has no transactions",
-                               hint="check the file and its column mapping")
+        raise InvalidDataError(Note("error.no_transactions", name=Path(str(transactions)).name),
+                               hint=Note("hint.check_mapping"))
     first_day = summaries._as_date(bounds["first"], "first date")
     last_day = summaries._as_date(bounds["last"], "last date")
     observation_end = last_day if end is None else summaries._as_date(end, "--end")

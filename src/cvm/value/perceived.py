@@ -186,9 +186,9 @@ def read_perceived_value(path: str | Path, *, sheet: str | int = 0) -> pd.DataFr
     """
     path = Path(str(path))
     if not path.exists():
-        raise InputFileError(f"{path.name}: file not found ({path})", hint="check the path and the file name")
+        raise InputFileError(Note("error.file_not_found", name=path.name, path=path), hint=Note("hint.check_path"))
     if path.is_dir():
-        raise InputFileError(f"{path.name}: is a folder, not a file ({path})")
+        raise InputFileError(Note("error.is_folder", name=path.name, path=path))
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".txt"):
@@ -196,7 +196,8 @@ def read_perceived_value(path: str | Path, *, sheet: str | int = 0) -> pd.DataFr
         elif suffix in (".xlsx", ".xlsm", ".xls"):
             table = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False)
         else:
-            raise InputFileError(f"{path.name}: unknown file type {suffix or '(no extension)'!r}",
+            raise InputFileError(Note("error.unknown_file_type", name=path.name,
+                                      suffix=repr(suffix) if suffix else Note("error.no_extension")),
                                  hint="save the survey as .csv or .xlsx")
     except InputFileError:
         raise
