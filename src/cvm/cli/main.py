@@ -318,9 +318,9 @@ def render_mapping(result: Any) -> None:
     describe = getattr(mapping, "describe", None)
     if describe is None:
         return
-    table = Table(title="column mapping (confirm, or override with --column / --mapping)")
-    for name in ("CVM column", "your header", "found by"):
-        table.add_column(name)
+    table = Table(title=_say("cli.mapping.title"))
+    for name in ("cvm_column", "your_header", "found_by"):
+        table.add_column(label(f"cli.mapping.{name}", STATE.lang))
     for row in describe():
         table.add_row(*(str(x) for x in row))
     console.print(table)
@@ -346,7 +346,7 @@ def render_preview(path: Path, title: str, limit: int = 8) -> None:
         finally:
             con.close()
     if not rows:
-        console.print(f"{title}: no rows")
+        console.print(_say("cli.no_rows", title=title))
         return
     table = Table(title=title)
     for name in rows[0]:
@@ -649,21 +649,22 @@ def demo(
         result = run_demo(output, overwrite=overwrite, progress=steps)
     render_report(result.report)
     lang = STATE.lang
-    table = Table(title="CDNOW 1/10 sample: calibration to 1997-09-30, holdout to 1998-06-30 (weeks)")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
+    table = Table(title=_say("cli.demo.title"))
+    table.add_column(label("analyze.measure", lang))
+    table.add_column(label("analyze.value", lang), justify="right")
     h = result.headline
     rows = [
         (label("column.customers", lang), f"{h['customers']:,}"),
-        ("repeat purchases in calibration" if lang == "en" else "校准期重复购买次数", f"{h['calibration_repeat_purchases']:,}"),
-        ("customers with no repeat purchase" if lang == "en" else "无重复购买的客户", f"{h['customers_without_repeat']:,}"),
-        ("repeat purchases in holdout" if lang == "en" else "验证期重复购买次数", f"{h['holdout_repeat_purchases']:,}"),
-        ("holdout revenue (US$)" if lang == "en" else "验证期收入（美元）", f"{h['holdout_revenue']:,.2f}"),
+        (label("cli.demo.calibration_repeats", lang), f"{h['calibration_repeat_purchases']:,}"),
+        (label("cli.demo.no_repeat", lang), f"{h['customers_without_repeat']:,}"),
+        (label("cli.demo.holdout_repeats", lang), f"{h['holdout_repeat_purchases']:,}"),
+        (label("cli.demo.holdout_revenue", lang), f"{h['holdout_revenue']:,.2f}"),
     ]
     for row in rows:
         table.add_row(*row)
     console.print(table)
-    console.print(f"[green]✔[/green] wrote {len(result.files)} files to {result.output_dir}/", soft_wrap=True)
+    console.print(f"[green]✔[/green] {_say('cli.wrote_files', n=len(result.files), folder=result.output_dir)}",
+                  soft_wrap=True)
 
 
 @datasets_app.command("list")
@@ -672,14 +673,15 @@ def datasets_list() -> None:
     from cvm.datasets import list_datasets
 
     lang = STATE.lang
-    table = Table(title="CVM sample datasets" if lang == "en" else "CVM 示例数据集")
-    for name in ("name", "title", "tables", "customers", "rows"):
-        table.add_column(name, overflow="fold", justify="right" if name in ("customers", "rows") else "left")
+    table = Table(title=label("cli.datasets.title", lang))
+    for name in ("name", "title_column", "tables", "customers", "rows"):
+        table.add_column(label(f"cli.datasets.{name}", lang), overflow="fold",
+                         justify="right" if name in ("customers", "rows") else "left")
     for info in list_datasets():
         title = info.title_zh if lang == "zh" else info.title
         rows = sum(info.rows.values())
         table.add_row(info.name, title, ", ".join(info.tables), f"{info.customers:,}",
-                      f"{rows:,}" + (" (default size)" if info.generated else ""))
+                      f"{rows:,}" + (label("cli.datasets.default_size", lang) if info.generated else ""))
     console.print(table)
     for info in list_datasets():
         console.print(f"[bold]{info.name}[/bold]: {info.source}")
