@@ -14,7 +14,8 @@ def test_consistency_every_term_has_both_languages():
     assert not blank
 
 
-@pytest.mark.parametrize("key", sorted(k for k in TERMS if k.startswith(("note.", "report.text."))))
+@pytest.mark.parametrize("key", sorted(k for k in TERMS if k.startswith(("note.", "report.text.", "error.", "hint.",
+                                                                         "cli.", "step."))))
 def test_consistency_a_template_fills_the_same_values_in_both_languages(key):
     term = TERMS[key]
     assert template_fields(term.en) == template_fields(term.zh), key

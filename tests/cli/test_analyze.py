@@ -120,6 +120,24 @@ def test_inputchecks_a_missing_file_is_named_as_a_missing_file(tmp_path, capsys,
     assert code == 4 and message in err and "no table" not in err
 
 
+NO_KNOWN_HEADERS = "member,day,paid\nc1,2024-01-05,10.00\n"
+TWO_PURCHASES = "customer_id,date,amount\nc1,2024-01-05,10.00\nc1,2024-03-05,12.00\n"
+
+
+@pytest.mark.parametrize("log, args, message, hint", [
+    (NO_KNOWN_HEADERS, [], "错误：orders.csv：在 transactions 中找不到客户编号列（列名 customer_id 或 客户编号）",
+     "处理办法：请用 --column customer_id=member 或在映射文件中"),
+    (TWO_PURCHASES, ["--holdout", "2024-12-31"], "错误：--holdout 2024-12-31 必须早于数据的结束日期（2024-03-05）",
+     "处理办法：验证期是该日期之后的时间"),
+])
+def test_inputchecks_common_errors_read_in_chinese(tmp_path, capsys, log, args, message, hint):
+    orders = tmp_path / "orders.csv"
+    orders.write_text(log, encoding="utf-8")
+    code, _, err = run(capsys, "--lang", "zh", "analyze", str(orders), *args, "-o", str(tmp_path / "x"))
+    assert code != 0 and not (tmp_path / "x").exists()
+    assert message in err and hint in err, err
+
+
 def test_inputchecks_existing_folder_is_not_replaced(tmp_path, capsys):
     out_dir = tmp_path / "result"
     out_dir.mkdir()

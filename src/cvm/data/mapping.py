@@ -35,6 +35,7 @@ from typing import Literal
 
 from cvm.data.schema import TableSpec, table_spec
 from cvm.errors import ConfigError, InputFileError, MissingColumnError
+from cvm.labels import Note, Term
 
 How = Literal["given", "detected"]
 
@@ -201,12 +202,11 @@ def resolve_mapping(
         actual = header if header in headers else by_lower.get(header.strip().lower())
         if actual is None:
             close = closest_header(header, headers)
-            hint = f"did you mean {close!r}? " if close else ""
             raise MissingColumnError(
-                f"{source_name}: the mapping reads {col} from column {header!r}, but there is "
-                f"no such column. Columns found: {', '.join(map(repr, headers))}",
-                hint=f"{hint}fix the mapping, for example --column {col}="
-                f"{close or headers[0] if headers else '…'}",
+                Note("error.mapped_column_missing", source=source_name, col=col, header=header,
+                     headers=", ".join(map(repr, headers))),
+                hint=Note("hint.fix_mapping", col=col, example=close or headers[0] if headers else "…",
+                          did_you_mean=Note("hint.did_you_mean", header=close) if close else ""),
             )
         if actual in used:
             other = next(c for c, m in found.items() if m.header == actual)
@@ -249,11 +249,9 @@ def resolve_mapping(
         )
         example = close or "HEADER"
         raise MissingColumnError(
-            f"{source_name}: cannot find the {cs.en.lower()} column ({col}, {cs.zh}) of "
-            f"{spec.name}; required columns not found: {', '.join(missing)}. "
-            f"Columns found: {', '.join(map(repr, headers))}",
-            hint=f"say which column it is with --column {col}={example} or in a mapping file "
-            f"({spec.name}: {{{col}: {example}}})",
+            Note("error.column_not_found", source=source_name, what=Term(cs.en.lower(), cs.zh), col=col,
+                 alias=cs.zh, table=spec.name, missing=", ".join(missing), headers=", ".join(map(repr, headers))),
+            hint=Note("hint.say_which_column", col=col, example=example, table=spec.name),
         )
 
     ordered = {c.name: found[c.name] for c in spec.columns if c.name in found}

@@ -385,11 +385,11 @@ def _holdout_start(end: dt.date, first: dt.date, holdout: Any, config: ValueConf
     if holdout != "auto":
         cal_end = summaries._as_date(holdout, "--holdout")
         if cal_end >= end:
-            raise ConfigError(f"--holdout {cal_end} must be before the end of the data ({end})",
-                              hint="the holdout is the time after this date; pass an earlier date or --holdout none")
+            raise ConfigError(Note("error.holdout_after_end", date=cal_end, end=end),
+                              hint=Note("hint.holdout_after_end"))
         if cal_end < first:
-            raise ConfigError(f"--holdout {cal_end} is before the first purchase ({first})",
-                              hint="pass a later date, or --holdout auto")
+            raise ConfigError(Note("error.holdout_before_first", date=cal_end, first=first),
+                              hint=Note("hint.holdout_before_first"))
         return cal_end
     periods = summaries.value_history_periods(end, config.forecast.period, config.forecast.periods)
     cal_end = periods[0][0] - dt.timedelta(days=1)
@@ -564,8 +564,8 @@ def analyze(
     last_day = summaries._as_date(bounds["last"], "last date")
     observation_end = last_day if end is None else summaries._as_date(end, "--end")
     if observation_end < first_day:
-        raise ConfigError(f"--end {observation_end} is before the first purchase ({first_day})",
-                          hint="pass a later date, or leave --end out to use the last transaction date")
+        raise ConfigError(Note("error.end_before_first", date=observation_end, first=first_day),
+                          hint=Note("hint.end_before_first"))
     cal_end = _holdout_start(observation_end, first_day, holdout, settings, notes)
 
     clock(Note("step.summaries"))
@@ -575,8 +575,8 @@ def analyze(
         calibration = summaries.calibration_holdout(
             tx, calibration_end=cal_end, holdout_end=observation_end, unit=UNIT).to_pyarrow()
         if calibration.num_rows == 0:
-            raise InvalidDataError(f"no customer bought on or before the calibration end {cal_end}",
-                                   hint="pass a later --holdout date, or --holdout none")
+            raise InvalidDataError(Note("error.no_calibration_buyers", date=cal_end),
+                                   hint=Note("hint.no_calibration_buyers"))
     # the other summaries run on the engine (one query at a time, as always) while the models
     # are fitted here; the expressions are built here, so any warning is raised in this thread
     history = summaries.value_history(
