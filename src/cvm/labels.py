@@ -296,6 +296,8 @@ TERMS: dict[str, Term] = {
                                        "--holdout {date} 早于首次购买日期（{first}）"),
     "error.end_before_first": Term("--end {date} is before the first purchase ({first})",
                                    "--end {date} 早于首次购买日期（{first}）"),
+    "error.not_a_date": Term("{option} {value!r} is not a date", "{option} {value!r} 不是日期"),
+    "hint.date_format": Term("write it as YYYY-MM-DD", "请写成 YYYY-MM-DD"),
     "error.no_calibration_buyers": Term("no customer bought on or before the calibration end {date}",
                                         "校准期末 {date} 及之前没有任何客户购买"),
     "hint.say_which_column": Term(

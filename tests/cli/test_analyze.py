@@ -129,6 +129,7 @@ TWO_PURCHASES = "customer_id,date,amount\nc1,2024-01-05,10.00\nc1,2024-03-05,12.
      "处理办法：请用 --column customer_id=member 或在映射文件中"),
     (TWO_PURCHASES, ["--holdout", "2024-12-31"], "错误：--holdout 2024-12-31 必须早于数据的结束日期（2024-03-05）",
      "处理办法：验证期是该日期之后的时间"),
+    (TWO_PURCHASES, ["--end", "someday"], "错误：--end 'someday' 不是日期", "处理办法：请写成 YYYY-MM-DD"),
 ])
 def test_inputchecks_common_errors_read_in_chinese(tmp_path, capsys, log, args, message, hint):
     orders = tmp_path / "orders.csv"

@@ -160,7 +160,7 @@ def _parse_date(value: str | None, option: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise ConfigError(f"{option} {value!r} is not a date", hint="write it as YYYY-MM-DD") from None
+        raise ConfigError(Note("error.not_a_date", option=option, value=value), hint=Note("hint.date_format")) from None
 
 
 def _sheet(value: str | None) -> str | int | None:
