@@ -204,7 +204,7 @@ class Analysis:
                 columns[column] = self.table[f"{column}{suffix}"]
             elif column in self.table.columns:
                 columns[column] = self.table[column]
-        table = _for_export(pd.DataFrame(columns))
+        table = pd.DataFrame(columns)  # decoded with every other sheet below
         sheets: dict[str, pd.DataFrame] = {}
         sheets["customers"] = _within_excel(table, "customers")
         sheets["tiers"] = _equity(self.value.equity, "value_matrix")
@@ -287,8 +287,8 @@ def _parameters(purchase: Any, spend: Any) -> pd.DataFrame:
 
 def _for_export(frame: pd.DataFrame) -> pd.DataFrame:
     """Categoricals as text, so every format writes them alike (decoded by Arrow: ten times
-    faster than pandas' ``astype`` on a million rows)."""
-    out = frame.copy()
+    faster than pandas' ``astype`` on a million rows). The other columns are shared, not copied."""
+    out = frame.copy(deep=False)
     for column in out.columns:
         if isinstance(out[column].dtype, pd.CategoricalDtype):
             decoded = pa.array(out[column]).dictionary_decode().cast(pa.large_string())
