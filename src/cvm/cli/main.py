@@ -170,8 +170,10 @@ def _sheet(value: str | None) -> str | int | None:
 
 
 def _source_stem(source: str) -> str:
-    if source[:6].lower() == "spark:" and "://" not in source[6:]:
-        source = source[6:]
+    from cvm.data.readers import SPARK_PREFIX, is_spark_address
+
+    if is_spark_address(source) and "://" not in source[len(SPARK_PREFIX):]:
+        source = source[len(SPARK_PREFIX):]
     if "://" in source:
         return "input"
     name = Path(source).name
